@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A subscriber that vanishes mid-stream (killed with SIGKILL) is harmless:
+ * the publisher keeps running, another subscriber keeps receiving every
+ * batch, and the subscriber count in the stats goes back down.
+ */
+#include "pubtest.h"
+
+int main(void)
+{
+	char *dir = test_tmpdir("pub-vanish");
+	char url[512], err[600];
+	static uint8_t rec[1 << 16];
+	int pfd[2];
+
+	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
+	snprintf(err, sizeof(err), "%s/publisher.err", dir);
+	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
+	pid_t pub = pt_publisher(dir, err, NULL);
+	nng_socket s = pt_sub(url, NULL);
+	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(s, 1), NULL);
+
+	/* The victim: subscribes, reports its first batch, then stalls until killed. */
+	CHECK(pipe(pfd) == 0);
+	pid_t victim = fork();
+	CHECK(victim >= 0);
+	if (victim == 0) {
+		nng_socket v = pt_sub(url, NERRF_TOPIC_EVENTS);
+		nng_msg *m = pt_recv(v, 20000);
+		char c = m ? 'y' : 'n';
+		if (write(pfd[1], &c, 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(s, 2), NULL);
+
+	uint64_t seq = 0, last = 0;
+	size_t n = pt_make_batch(rec, sizeof(rec), ++seq, 4, 1, 100);
+	CHECK(pt_put(r2, rec, n) == 0);
+	char c;
+	CHECK(read(pfd[0], &c, 1) == 1 && c == 'y', "victim received its batch");
+	for (int i = 0; i < 50; i++) { /* fill the victim's queue */
+		n = pt_make_batch(rec, sizeof(rec), ++seq, 4, 1, 100);
+		CHECK(pt_put(r2, rec, n) == 0);
+	}
+	kill(victim, SIGKILL);
+	waitpid(victim, NULL, 0);
+	for (int i = 0; i < 50; i++) {
+		n = pt_make_batch(rec, sizeof(rec), ++seq, 4, 1, 100);
+		CHECK(pt_put(r2, rec, n) == 0);
+	}
+
+	/* The survivor has every batch; then stats show one subscriber again. */
+	unsigned got = 0;
+	bool one_again = false;
+	uint64_t end = pt_now_ms() + 15000;
+	while ((got < seq || !one_again) && pt_now_ms() < end) {
+		nng_msg *m = pt_recv(s, 1000);
+		if (!m)
+			continue;
+		if (memcmp(nng_msg_body(m), NERRF_TOPIC_EVENTS, NERRF_TOPIC_LEN) == 0) {
+			Nerrf__Trace__EventBatch *eb = pt_decode_batch(m);
+			CHECK_EQ_U64(eb->publisher_seq, last + 1);
+			last = eb->publisher_seq;
+			got++;
+			nerrf__trace__event_batch__free_unpacked(eb, NULL);
+		} else {
+			Nerrf__Trace__Stats *st = pt_decode_stats(m);
+			one_again = got == seq && st->subscribers == 1;
+			nerrf__trace__stats__free_unpacked(st, NULL);
+		}
+		nng_msg_free(m);
+	}
+	CHECK_EQ_U64(got, seq);
+	CHECK(one_again, "stats never showed the vanished subscriber gone");
+	CHECK(pt_wait_exit(pub, 0) < 0, "publisher exited: %s", pt_slurp(err));
+
+	pt_stop(pub);
+	nng_close(s);
+	nerrf_ring_close(r2);
+	pt_rm_rf(dir);
+	return 0;
+}
