@@ -11,6 +11,7 @@
  * Values read from the peer's line are validated before use.
  */
 #include "nerrf_ring.h"
+#include "ring_layout.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -26,55 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RING_MAGIC 0x31474e4952465245ULL /* "ERFRING1" little-endian */
-#define RING_VERSION 1u
-#define RING_MIN_CAP (4ULL << 10)
-#define RING_MAX_CAP (1ULL << 30)
-
-#define REC_HDR 8u
-#define REC_PAD 0x80000000u     /* len: padding up to the end of the data area */
-#define REC_RESTART 0x40000000u /* len: a (re)attached producer starts its seq here */
-#define REC_FLAGS (REC_PAD | REC_RESTART)
-
 #define SPIN_NS 5000 /* spin this long before sleeping on the futex */
-
-#define CL 64
-
-struct ring_hdr {
-	/* identity: written once per generation by the producer */
-	uint64_t magic; /* written last, so a zero magic means "initialising" */
-	uint32_t version;
-	uint32_t hdr_size;
-	uint64_t capacity;
-	uint64_t generation;
-	uint8_t _pad0[CL - 32];
-
-	/* producer line */
-	uint64_t head;          /* byte position after the last published record */
-	uint64_t produced;      /* records published */
-	uint64_t dropped;
-	uint64_t dropped_bytes;
-	uint64_t wakeups;
-	uint32_t prod_sleeping; /* futex: producer waits for space */
-	uint8_t _pad1[CL - 44];
-
-	/* consumer line */
-	uint64_t tail;          /* byte position after the last released record */
-	uint64_t consumed;
-	uint64_t space_wakeups;
-	uint32_t cons_sleeping; /* futex: consumer waits for records */
-	uint8_t _pad2[CL - 28];
-
-	/* corruption: written by both sides with atomic adds */
-	uint64_t corrupt_resets;
-	uint64_t corrupt_bytes;
-	uint8_t _pad3[CL - 16];
-};
-
-_Static_assert(sizeof(struct ring_hdr) == 4 * CL, "header lines");
-_Static_assert(offsetof(struct ring_hdr, head) == CL, "producer line");
-_Static_assert(offsetof(struct ring_hdr, tail) == 2 * CL, "consumer line");
-_Static_assert(offsetof(struct ring_hdr, corrupt_resets) == 3 * CL, "corruption line");
 
 struct nerrf_ring {
 	enum nerrf_ring_role role;
@@ -604,12 +557,33 @@ void nerrf_ring_commit(struct nerrf_ring *r)
 	r->resv_off = UINT64_MAX;
 }
 
+/*
+ * The identity line is the producer's alone: if something scribbled on it,
+ * put it back so consumers keep validating against the ring that is live.
+ */
+static void repair_identity(struct nerrf_ring *r)
+{
+	struct ring_hdr *h = r->hdr;
+
+	if (LOAD(&h->magic) == RING_MAGIC && LOAD(&h->generation) == r->gen &&
+	    LOAD(&h->capacity) == r->cap && LOAD(&h->version) == RING_VERSION &&
+	    LOAD(&h->hdr_size) == r->hdr_size)
+		return;
+	STORE(&h->version, RING_VERSION);
+	STORE(&h->hdr_size, (uint32_t)r->hdr_size);
+	STORE(&h->capacity, r->cap);
+	STORE(&h->generation, r->gen);
+	STORE_REL(&h->magic, RING_MAGIC);
+	ADD(&h->corrupt_resets, 1);
+}
+
 void nerrf_ring_publish(struct nerrf_ring *r)
 {
 	struct ring_hdr *h = r->hdr;
 
 	if (r->head == r->pub_head)
 		return;
+	repair_identity(r);
 	/* produced first: a kill between the stores counts unpublished records as lost */
 	STORE(&h->produced, r->rec);
 	STORE_REL(&h->head, r->head);
