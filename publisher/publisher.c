@@ -215,7 +215,6 @@ static const char *listen_hint(int rv)
 		return "another process listens there (another nerrf-publisher?): stop it or "
 		       "choose another address with --listen";
 	case NNG_EPERM:
-	case NNG_EACCESS:
 		return "permission denied: run as a user that may create the socket there, or "
 		       "choose another path with --listen";
 	case NNG_EADDRINVAL:

@@ -47,7 +47,8 @@ int main(void)
 
 	/* Stats-only: the encoder's stats, forwarded (our producer's events_per_sec), no batches. */
 	unsigned forwarded = 0;
-	for (nng_msg *m; forwarded < NBATCH && (m = pt_recv(st, 5000));) {
+	uint64_t end = pt_now_ms() + 10000;
+	for (nng_msg *m; forwarded < NBATCH && pt_now_ms() < end && (m = pt_recv(st, 5000));) {
 		Nerrf__Trace__Stats *s = pt_decode_stats(m);
 		if (s->events_per_sec > 0) {
 			forwarded++;
@@ -61,7 +62,7 @@ int main(void)
 
 	/* Everything: both topics, and nothing but those two. */
 	unsigned nev = 0, nst = 0;
-	for (nng_msg *m; (m = pt_recv(all, 1500));) {
+	for (nng_msg *m; (nev < NBATCH || nst < NBATCH) && (m = pt_recv(all, 3000));) {
 		const char *b = nng_msg_body(m);
 		CHECK(nng_msg_len(m) >= NERRF_TOPIC_LEN);
 		if (memcmp(b, NERRF_TOPIC_EVENTS, NERRF_TOPIC_LEN) == 0)

@@ -11,7 +11,6 @@ int main(void)
 	char *dir = test_tmpdir("pub-vanish");
 	char url[512], err[600];
 	static uint8_t rec[1 << 16];
-	int pfd[2];
 
 	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
 	snprintf(err, sizeof(err), "%s/publisher.err", dir);
@@ -20,27 +19,24 @@ int main(void)
 	nng_socket s = pt_sub(url, NULL);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(s, 1), NULL);
 
-	/* The victim: subscribes, reports its first batch, then stalls until killed. */
-	CHECK(pipe(pfd) == 0);
-	pid_t victim = fork();
-	CHECK(victim >= 0);
-	if (victim == 0) {
-		nng_socket v = pt_sub(url, NERRF_TOPIC_EVENTS);
-		nng_msg *m = pt_recv(v, 20000);
-		char c = m ? 'y' : 'n';
-		if (write(pfd[1], &c, 1) != 1)
-			_exit(1);
-		pause();
-		_exit(0);
-	}
+	/* The victim, a real `nerrf tail`: once it printed its first event it is killed. */
+	char out[600], verr[600];
+	snprintf(out, sizeof(out), "%s/victim.out", dir);
+	snprintf(verr, sizeof(verr), "%s/victim.err", dir);
+	char *vargv[] = {(char *)pt_bin("NERRF_CLI"), (char *)"tail", (char *)"--json",
+			 (char *)"--url", url, NULL};
+	pid_t victim = pt_spawn_io(vargv, verr, out);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(s, 2), NULL);
 
 	uint64_t seq = 0, last = 0;
 	size_t n = pt_make_batch(rec, sizeof(rec), ++seq, 4, 1, 100);
 	CHECK(pt_put(r2, rec, n) == 0);
-	char c;
-	CHECK(read(pfd[0], &c, 1) == 1 && c == 'y', "victim received its batch");
-	for (int i = 0; i < 50; i++) { /* fill the victim's queue */
+	uint64_t end = pt_now_ms() + 10000;
+	while (!strstr(pt_slurp(out), "\"pid\":1,") && pt_now_ms() < end)
+		usleep(10000);
+	CHECK(strstr(pt_slurp(out), "\"pid\":1,") != NULL, "victim printed its batch: %s",
+	      pt_slurp(verr));
+	for (int i = 0; i < 50; i++) {
 		n = pt_make_batch(rec, sizeof(rec), ++seq, 4, 1, 100);
 		CHECK(pt_put(r2, rec, n) == 0);
 	}
@@ -54,7 +50,7 @@ int main(void)
 	/* The survivor has every batch; then stats show one subscriber again. */
 	unsigned got = 0;
 	bool one_again = false;
-	uint64_t end = pt_now_ms() + 15000;
+	end = pt_now_ms() + 15000;
 	while ((got < seq || !one_again) && pt_now_ms() < end) {
 		nng_msg *m = pt_recv(s, 1000);
 		if (!m)
