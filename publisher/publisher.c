@@ -133,7 +133,8 @@ static int send_framed(nng_socket s, const char *topic, const void *pb, size_t l
 		uint8_t *b = nng_msg_body(m);
 		memcpy(b, topic, NERRF_TOPIC_LEN);
 		memcpy(b + NERRF_TOPIC_LEN, pb, len);
-		memcpy(b + NERRF_TOPIC_LEN + len, trailer, tlen);
+		if (tlen)
+			memcpy(b + NERRF_TOPIC_LEN + len, trailer, tlen);
 		rv = nng_sendmsg(s, m, NNG_FLAG_NONBLOCK);
 		if (rv != 0)
 			nng_msg_free(m);
