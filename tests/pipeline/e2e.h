@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * End-to-end helpers: the real pipeline started by `nerrf run` (real BPF
+ * programs, collector, encoder, publisher), a traced child process that
+ * performs file operations on command, and real nng subscribers.
+ *
+ * The child is traced alone (collector --pid), so the counters see nothing
+ * but what the test does. Before its real work it repeats a probe operation
+ * until the subscriber has seen one: then the BPF programs are attached and
+ * the whole path works, and nothing the test counts can be missed by a
+ * pipeline still starting up.
+ */
+#ifndef NERRF_E2E_H
+#define NERRF_E2E_H
+
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "publisher/pubtest.h"
+
+struct e2e {
+	char dir[512];         /* scratch, realpath'd */
+	char work[600];        /* where the child operates */
+	char rundir[600];
+	char url[PATH_MAX + 16];
+	char err[PATH_MAX];    /* nerrf run's stderr */
+	char probe[PATH_MAX];
+	pid_t run;
+	pid_t child;
+	int go_fd;             /* write end: tells the child to stop probing */
+	int done_fd;           /* read end: the child's report */
+	nng_socket sub;
+	/* what e2e_account saw */
+	uint64_t delivered;    /* events in every batch received */
+	uint64_t batches;
+	uint64_t first_publisher_seq, last_publisher_seq, publisher_gaps;
+};
+
+/* Counts a received batch: its events and any publisher_seq gap before it. */
+static inline void e2e_account(struct e2e *e, const Nerrf__Trace__EventBatch *b)
+{
+	if (!e->batches)
+		e->first_publisher_seq = b->publisher_seq;
+	else if (b->publisher_seq != e->last_publisher_seq + 1)
+		e->publisher_gaps++;
+	e->last_publisher_seq = b->publisher_seq;
+	e->batches++;
+	e->delivered += b->n_events;
+}
+
+static inline const char *e2e_stage(const char *name)
+{
+	static char path[4][PATH_MAX];
+	static int n;
+	char *p = path[n++ % 4];
+	snprintf(p, PATH_MAX, "%s/%s/nerrf-%s", pt_bin("NERRF_BUILD_ROOT"), name, name);
+	return p;
+}
+
+/* Skips (77) unless root and all three stages are built. */
+static inline void e2e_require(const char *what, bool need_collector)
+{
+	if (need_collector)
+		test_require_root(what);
+	const char *names[] = {"collector", "encoder", "publisher"};
+	for (int i = need_collector ? 0 : 1; i < 3; i++)
+		if (access(e2e_stage(names[i]), X_OK) != 0)
+			test_skip("%s needs %s, which this build does not have yet (merge the branch "
+				  "that adds it and rebuild)", what, e2e_stage(names[i]));
+}
+
+static inline void e2e_dirs(struct e2e *e, const char *name)
+{
+	char real[PATH_MAX];
+	CHECK(realpath(test_tmpdir(name), real) != NULL);
+	CHECK(strlen(real) < sizeof(e->dir), "TMPDIR is too deep");
+	memcpy(e->dir, real, strlen(real) + 1);
+	/* The stages run as nobody and must reach the rundir inside. */
+	CHECK(chmod(e->dir, 0755) == 0);
+	snprintf(e->work, sizeof(e->work), "%s/work", e->dir);
+	snprintf(e->rundir, sizeof(e->rundir), "%s/run", e->dir);
+	snprintf(e->url, sizeof(e->url), "ipc://%s/events.sock", e->rundir);
+	snprintf(e->err, sizeof(e->err), "%s/run.err", e->dir);
+	snprintf(e->probe, sizeof(e->probe), "%s/probe", e->work);
+	CHECK(mkdir(e->work, 0755) == 0);
+}
+
+/*
+ * Forks the traced child. It waits for 's', then probes (opens e->probe)
+ * every 20 ms until it reads 'g', then runs work(arg) and reports through
+ * done_fd. It does nothing traced before 's', so the test's subscribers can
+ * connect before the first event exists.
+ */
+static inline void e2e_child(struct e2e *e, void (*work)(const struct e2e *, int report_fd, void *),
+			     void *arg)
+{
+	int go[2], done[2];
+	CHECK(pipe(go) == 0 && pipe(done) == 0);
+	pid_t pid = fork();
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		close(go[1]);
+		close(done[0]);
+		char c;
+		if (read(go[0], &c, 1) != 1)
+			_exit(1);
+		fcntl(go[0], F_SETFL, O_NONBLOCK);
+		while (read(go[0], &c, 1) != 1) {
+			int fd = open(e->probe, O_CREAT | O_WRONLY, 0644);
+			if (fd >= 0)
+				close(fd);
+			usleep(20000);
+		}
+		work(e, done[1], arg);
+		_exit(0);
+	}
+	close(go[0]);
+	close(done[1]);
+	e->child = pid;
+	e->go_fd = go[1];
+	e->done_fd = done[0];
+}
+
+/* Starts `nerrf run` tracing only the child, plus extra arguments (NULL-terminated). */
+static inline void e2e_run(struct e2e *e, char *const extra[])
+{
+	char *argv[64], pidbuf[16];
+	int argc = 0;
+	snprintf(pidbuf, sizeof(pidbuf), "%d", e->child);
+	argv[argc++] = (char *)pt_bin("NERRF_CLI");
+	argv[argc++] = "run";
+	argv[argc++] = "--rundir";
+	argv[argc++] = e->rundir;
+	argv[argc++] = "--pid";
+	argv[argc++] = pidbuf;
+	for (int i = 0; extra && extra[i] && argc < 62; i++)
+		argv[argc++] = extra[i];
+	argv[argc] = NULL;
+	e->run = pt_spawn(argv, e->err);
+}
+
+static inline bool e2e_is_probe(const struct e2e *e, const Nerrf__Trace__Event *ev)
+{
+	return strcmp(ev->path, e->probe) == 0;
+}
+
+/*
+ * Waits until nsubs subscribers (events, plus one stats socket of our own)
+ * are connected, lets the child probe, and waits until a probe event has
+ * come through the whole pipeline; then lets the child work. Batches read
+ * meanwhile are accounted.
+ */
+static inline void e2e_go(struct e2e *e, nng_socket events, unsigned nsubs)
+{
+	nng_socket st = pt_sub(e->url, NERRF_TOPIC_STATS);
+	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, nsubs + 1), NULL);
+	nng_close(st);
+	CHECK(write(e->go_fd, "s", 1) == 1);
+
+	uint64_t end = pt_now_ms() + 30000;
+	while (pt_now_ms() < end) {
+		if (pt_wait_exit(e->run, 0) >= 0)
+			FAIL("nerrf run exited early: %s", pt_slurp(e->err));
+		nng_msg *m = pt_recv(events, 200);
+		if (!m)
+			continue;
+		if (memcmp(nng_msg_body(m), NERRF_TOPIC_EVENTS, NERRF_TOPIC_LEN) != 0) {
+			nng_msg_free(m);
+			continue;
+		}
+		Nerrf__Trace__EventBatch *b = pt_decode_batch(m);
+		nng_msg_free(m);
+		e2e_account(e, b);
+		bool seen = false;
+		for (size_t i = 0; i < b->n_events; i++)
+			seen |= b->events[i]->pid == (uint32_t)e->child && e2e_is_probe(e, b->events[i]);
+		nerrf__trace__event_batch__free_unpacked(b, NULL);
+		if (seen) {
+			CHECK(write(e->go_fd, "g", 1) == 1);
+			return;
+		}
+	}
+	FAIL("no probe event reached the subscriber within 30 s: %s", pt_slurp(e->err));
+}
+
+/* The pid a stage has now, from nerrf run's log (start line, then restarts). */
+static inline pid_t e2e_stage_pid(const struct e2e *e, const char *stage)
+{
+	const char *log = pt_slurp(e->err);
+	char key[64];
+	pid_t pid = 0;
+	snprintf(key, sizeof(key), "%s ", stage);
+	for (const char *p = strstr(log, "nerrf run: collector "); p; p = NULL) {
+		const char *q = strstr(p, key);
+		if (q)
+			pid = (pid_t)atoi(q + strlen(key));
+	}
+	snprintf(key, sizeof(key), "%s restarted (pid ", stage);
+	for (const char *p = strstr(log, key); p; p = strstr(p + 1, key))
+		pid = (pid_t)atoi(p + strlen(key));
+	return pid;
+}
+
+static inline void e2e_finish(struct e2e *e)
+{
+	if (e->child > 0) {
+		kill(e->child, SIGKILL);
+		waitpid(e->child, NULL, 0);
+	}
+	kill(e->run, SIGINT);
+	int rc = pt_wait_exit(e->run, 10000);
+	if (rc < 0) {
+		kill(e->run, SIGKILL);
+		waitpid(e->run, NULL, 0);
+		FAIL("nerrf run did not stop within 10 s of SIGINT");
+	}
+	CHECK(rc == 0, "nerrf run exit status %d after SIGINT: %s", rc, pt_slurp(e->err));
+	pt_rm_rf(e->dir);
+}
+
+#endif /* NERRF_E2E_H */
