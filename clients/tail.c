@@ -43,7 +43,7 @@ static void catch_signals(void)
 	signal(SIGPIPE, SIG_IGN);
 }
 
-/* "" when the caller gave neither, else ipc://<rundir>/events.sock. */
+/* ipc://<rundir>/events.sock, the publisher's default address. */
 static const char *default_url(const char *rundir, char *buf, size_t len)
 {
 	snprintf(buf, len, "ipc://%s/events.sock", rundir ? rundir : NERRF_DEFAULT_RUNDIR);

@@ -377,8 +377,11 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return 0;
 }
 
-/* Waits for the encoder to create ring #2; NULL when stopped or on a hard error. */
-static struct nerrf_ring *attach_ring2(const char *path)
+/*
+ * Waits for the encoder to create ring #2, sending stats meanwhile so
+ * subscribers see which hop is missing. NULL when stopped or on a hard error.
+ */
+static struct nerrf_ring *attach_ring2(const char *path, nng_socket s, struct counters *c)
 {
 	bool told = false;
 	while (!stop) {
@@ -396,6 +399,11 @@ static struct nerrf_ring *attach_ring2(const char *path)
 		if (!told)
 			fprintf(stderr, "nerrf-publisher: waiting for the encoder to create %s\n", path);
 		told = true;
+		uint64_t t = now_ns(CLOCK_MONOTONIC);
+		if (t - c->last_own_stats_ns >= STATS_INTERVAL_NS) {
+			send_own_stats(s, NULL, c);
+			c->last_own_stats_ns = t;
+		}
 		usleep(50 * 1000);
 	}
 	return NULL;
@@ -448,7 +456,7 @@ int main(int argc, char **argv)
 		if (start_listener(sock, o.listen[i], o.ipc_mode) != 0)
 			goto out;
 
-	r2 = attach_ring2(path);
+	r2 = attach_ring2(path, sock, &c);
 	if (!r2) {
 		ret = stop ? 0 : 1;
 		goto out;
