@@ -458,7 +458,8 @@ int cmd_tail(int argc, char **argv)
 		if (o.count && printed >= o.count)
 			break;
 	}
-	nng_close(s);
+	/* No nng_close(): it can hang on a busy pipe (nng 1.5.2), and exit closes the socket. */
+	(void)s;
 	return ret;
 }
 
@@ -647,6 +648,6 @@ int cmd_stats(int argc, char **argv)
 	}
 	if (prev)
 		nerrf__trace__stats__free_unpacked(prev, NULL);
-	nng_close(s);
+	/* No nng_close(), as in cmd_tail. */
 	return ret;
 }
