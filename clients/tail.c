@@ -524,10 +524,10 @@ static void print_stats_table(FILE *f, const Stats *st, const Stats *prev)
 	ROW("encoder", "malformed", malformed);
 	ROW("encoder", "seq_gaps", seq_gaps);
 	ROW("ring2", "dropped", ring2_dropped);
-	ROW("publisher", "batches", publisher_batches);
-	ROW("publisher", "publish_errors", publish_errors);
 #undef ROW
-	fprintf(f, "  %-10s %-22s %14" PRIu64 "\n", "publisher", "publisher_seq", st->publisher_seq);
+	/* The publisher's own count travels as Stats.publisher_seq (appended). */
+	fprintf(f, "  %-10s %-22s %14" PRIu64 " %12.1f\n", "publisher", "batches (publisher_seq)",
+		st->publisher_seq, p ? rate(st->publisher_seq, prev->publisher_seq, dt) : 0.0);
 	for (size_t i = 0; i < l->n_kernel_lost_by_syscall; i++)
 		if (l->kernel_lost_by_syscall[i]->value)
 			fprintf(f, "  %-10s lost %-17s %14" PRIu64 "\n", "kernel",
