@@ -60,6 +60,7 @@ struct nerrf_ring {
 	bool relearn;         /* accept the next seq near expect (after attach/resync) */
 	uint64_t consumed, space_wakeups;
 	char *path;
+	bool borrowed;        /* mapping belongs to another handle (ring_consumer_view) */
 };
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -127,6 +128,12 @@ static bool cap_ok(uint64_t cap)
 
 static void ring_unmap(struct nerrf_ring *r)
 {
+	if (r->borrowed) {
+		r->data = NULL;
+		r->hdr = NULL;
+		r->borrowed = false;
+		return;
+	}
 	if (r->data)
 		munmap(r->data, r->cap);
 	if (r->hdr)
@@ -290,12 +297,13 @@ int nerrf_ring_open_producer(const char *path, size_t capacity, mode_t mode,
 	}
 	r->role = NERRF_RING_PRODUCER;
 	r->fd = fd;
+	r->path = strdup(path);
 	r->hdr_size = hsz;
 	ring_set_cap(r, cap);
 	r->hdr = mmap(NULL, hsz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	r->data = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)hsz);
-	if (r->hdr == MAP_FAILED || r->data == MAP_FAILED) {
-		ret = -errno;
+	if (!r->path || r->hdr == MAP_FAILED || r->data == MAP_FAILED) {
+		ret = r->path ? -errno : -ENOMEM;
 		if (r->hdr == MAP_FAILED)
 			r->hdr = NULL;
 		if (r->data == MAP_FAILED)
@@ -332,6 +340,26 @@ int nerrf_ring_open_producer(const char *path, size_t capacity, mode_t mode,
 
 /* ---- consumer attach ---- */
 
+/* Takes up the consumer state of a freshly mapped ring from its header. */
+static void consumer_start(struct nerrf_ring *r)
+{
+	struct ring_hdr *h = r->hdr;
+	uint64_t head = LOAD_ACQ(&h->head), tail = LOAD(&h->tail);
+
+	if (tail > head || head - tail > r->cap || ((head | tail) & 7)) {
+		/* the published tail is garbage: start from the head */
+		ADD(&h->corrupt_resets, 1);
+		tail = head;
+		STORE_REL(&h->tail, tail);
+	}
+	r->tail = r->pub_tail = r->cached_head = tail;
+	r->consumed = LOAD(&h->consumed);
+	r->space_wakeups = LOAD(&h->space_wakeups);
+	r->expect = LOAD(&h->produced);
+	r->relearn = true;
+	r->cur_need = 0;
+}
+
 /* Maps path into r; on failure r keeps whatever it had. */
 static int consumer_map(struct nerrf_ring *r, const char **err_msg)
 {
@@ -339,7 +367,7 @@ static int consumer_map(struct nerrf_ring *r, const char **err_msg)
 	struct ring_hdr *h;
 	uint8_t *data;
 	struct stat st;
-	uint64_t cap, gen, head, tail;
+	uint64_t cap, gen;
 	int fd, ret;
 
 	fd = open(r->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
@@ -420,20 +448,7 @@ static int consumer_map(struct nerrf_ring *r, const char **err_msg)
 	r->data = data;
 	ring_set_cap(r, cap);
 	r->gen = gen;
-	head = LOAD_ACQ(&h->head);
-	tail = LOAD(&h->tail);
-	if (tail > head || head - tail > cap || ((head | tail) & 7)) {
-		/* the published tail is garbage: start from the head, count what it skips */
-		ADD(&h->corrupt_resets, 1);
-		tail = head;
-		STORE_REL(&h->tail, tail);
-	}
-	r->tail = r->pub_tail = r->cached_head = tail;
-	r->consumed = LOAD(&h->consumed);
-	r->space_wakeups = LOAD(&h->space_wakeups);
-	r->expect = LOAD(&h->produced);
-	r->relearn = true;
-	r->cur_need = 0;
+	consumer_start(r);
 	return 0;
 fail:
 	munmap(h, hsz);
@@ -464,6 +479,32 @@ int nerrf_ring_open_consumer(const char *path, struct nerrf_ring **out, const ch
 		free(r);
 		return ret;
 	}
+	*out = r;
+	return 0;
+}
+
+int ring_consumer_view(const struct nerrf_ring *p, struct nerrf_ring **out)
+{
+	struct nerrf_ring *r;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->role = NERRF_RING_CONSUMER;
+	r->fd = -1;
+	r->path = strdup(p->path);
+	if (!r->path) {
+		free(r);
+		return -ENOMEM;
+	}
+	r->hdr = p->hdr;
+	r->hdr_size = p->hdr_size;
+	r->data = p->data;
+	r->borrowed = true;
+	ring_set_cap(r, p->cap);
+	r->gen = p->gen;
+	consumer_start(r);
 	*out = r;
 	return 0;
 }
@@ -501,7 +542,8 @@ static inline uint64_t space_needed(const struct nerrf_ring *r, uint64_t need)
 /* Re-reads the consumer's tail; false if it is corrupt (then the ring counts as full). */
 static bool refresh_tail(struct nerrf_ring *r)
 {
-	uint64_t t = LOAD_ACQ(&r->hdr->tail);
+	/* seq_cst: also wait_space()'s re-check after announcing sleep */
+	uint64_t t = __atomic_load_n(&r->hdr->tail, __ATOMIC_SEQ_CST);
 
 	if (t > r->head || r->head - t > r->cap || (t & 7)) {
 		/* count each bad value once, not every poll of it */
@@ -586,10 +628,10 @@ void nerrf_ring_publish(struct nerrf_ring *r)
 	repair_identity(r);
 	/* produced first: a kill between the stores counts unpublished records as lost */
 	STORE(&h->produced, r->rec);
-	STORE_REL(&h->head, r->head);
+	/* seq_cst store and load pair with wait_for()'s announce and re-check */
+	__atomic_store_n(&h->head, r->head, __ATOMIC_SEQ_CST);
 	r->pub_head = r->head;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (LOAD(&h->cons_sleeping) &&
+	if (__atomic_load_n(&h->cons_sleeping, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&h->cons_sleeping, 0, __ATOMIC_SEQ_CST)) {
 		futex(&h->cons_sleeping, FUTEX_WAKE, 1, NULL);
 		STORE(&h->wakeups, ++r->wakeups);
@@ -639,7 +681,6 @@ sleep:
 		long rc;
 
 		__atomic_store_n(word, 1, __ATOMIC_SEQ_CST);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (ready(r, arg)) {
 			__atomic_store_n(word, 0, __ATOMIC_RELAXED);
 			return 0;
@@ -782,10 +823,9 @@ void nerrf_ring_consumer_publish(struct nerrf_ring *r)
 	if (r->tail == r->pub_tail)
 		return;
 	STORE(&h->consumed, r->consumed);
-	STORE_REL(&h->tail, r->tail);
+	__atomic_store_n(&h->tail, r->tail, __ATOMIC_SEQ_CST);
 	r->pub_tail = r->tail;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (LOAD(&h->prod_sleeping) &&
+	if (__atomic_load_n(&h->prod_sleeping, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&h->prod_sleeping, 0, __ATOMIC_SEQ_CST)) {
 		futex(&h->prod_sleeping, FUTEX_WAKE, 1, NULL);
 		STORE(&h->space_wakeups, ++r->space_wakeups);
@@ -821,7 +861,8 @@ static bool data_ready(struct nerrf_ring *r, uint64_t unused)
 {
 	(void)unused;
 	/* any change, even a corrupt head or a new generation, is for peek to judge */
-	return LOAD_ACQ(&r->hdr->head) != r->tail || LOAD(&r->hdr->generation) != r->gen;
+	return __atomic_load_n(&r->hdr->head, __ATOMIC_SEQ_CST) != r->tail ||
+	       LOAD(&r->hdr->generation) != r->gen;
 }
 
 int nerrf_ring_wait(struct nerrf_ring *r, int timeout_ms)

@@ -4,7 +4,7 @@
  * length (a function of n) and a checksum of its pattern bytes, so the
  * consumer can verify every byte and account for every gap.
  *
- * The producer alternates phases of 2^20 records: in odd phases it drops
+ * The producer alternates phases of 2^16 records: in odd phases it drops
  * (and counts) when the ring is full, in even ones it waits for space. The
  * last records are always waited for, so the consumer knows when it is done.
  */
@@ -15,7 +15,7 @@
 
 #include "ring_test.h"
 
-#define STRESS_PHASE_SHIFT 20
+#define STRESS_PHASE_SHIFT 16
 #define STRESS_TAIL 4096   /* final records sent lossless */
 #define STRESS_BATCH 16    /* records per producer publish */
 #define STRESS_RELEASE 64  /* records per consumer publish */
