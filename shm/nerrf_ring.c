@@ -254,9 +254,12 @@ int nerrf_ring_open_producer(const char *path, size_t capacity, mode_t mode,
 		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	}
 	if (fd < 0) {
-		set_msg(err_msg, "cannot open or create the ring file: check that its directory "
-				 "exists and is writable by the producer");
-		return -errno;
+		ret = -errno;
+		set_msg(err_msg, ret == -EISDIR ? "ring path is not a regular file: remove it and "
+						  "restart the producer"
+						: "cannot open or create the ring file: check that its "
+						  "directory exists and is writable by the producer");
+		return ret;
 	}
 	/* the mode is the caller's choice, whatever the umask says */
 	if ((created && fchmod(fd, mode) < 0) || fstat(fd, &st) < 0) {
@@ -378,8 +381,10 @@ static int consumer_map(struct nerrf_ring *r, const char **err_msg)
 					 "(the consumer retries)");
 			return -EAGAIN;
 		}
-		set_msg(err_msg, "cannot open the ring file: check that the consumer's user is "
-				 "in the ring file's group");
+		set_msg(err_msg, ret == -EISDIR ? "ring path is not a regular file: remove it and "
+						  "restart the producer"
+						: "cannot open the ring file: check that the consumer's "
+						  "user is in the ring file's group");
 		return ret;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -730,9 +735,10 @@ static int refresh_head(struct nerrf_ring *r)
 	uint64_t h;
 
 	if (LOAD_ACQ(&r->hdr->generation) != r->gen) {
-		if (consumer_map(r, NULL) == 0)
-			ADD(&r->hdr->corrupt_resets, 1);
-		return 0;
+		/* until the new ring validates, keep reading the old one as empty */
+		if (consumer_map(r, NULL) < 0)
+			return 0;
+		ADD(&r->hdr->corrupt_resets, 1);
 	}
 	h = LOAD_ACQ(&r->hdr->head);
 	if (h < r->tail || h - r->tail > r->cap || (h & 7))
