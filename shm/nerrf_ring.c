@@ -61,6 +61,7 @@ struct nerrf_ring {
 	uint64_t consumed, space_wakeups;
 	char *path;
 	bool borrowed;        /* mapping belongs to another handle (ring_consumer_view) */
+	const char *why;      /* last corruption seen */
 };
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -555,6 +556,9 @@ static bool refresh_tail(struct nerrf_ring *r)
 		if (t != r->bad_tail)
 			ADD(&r->hdr->corrupt_resets, 1);
 		r->bad_tail = t;
+		r->why = "consumer's tail index is outside the ring (ahead of the head, more "
+			 "than a capacity behind or unaligned): the ring counts as full until "
+			 "the consumer publishes a sane one";
 		return false;
 	}
 	r->cached_tail = t;
@@ -628,8 +632,12 @@ void nerrf_ring_publish(struct nerrf_ring *r)
 {
 	struct ring_hdr *h = r->hdr;
 
-	if (r->head == r->pub_head)
-		return;
+	if (r->head == r->pub_head) {
+		/* nothing new; but put the head back if someone overwrote it */
+		if (LOAD(&h->head) == r->head)
+			return;
+		ADD(&h->corrupt_resets, 1);
+	}
 	repair_identity(r);
 	/* produced first: a kill between the stores counts unpublished records as lost */
 	STORE(&h->produced, r->rec);
@@ -719,8 +727,9 @@ int nerrf_ring_wait_space(struct nerrf_ring *r, size_t len, int timeout_ms)
 
 /* ---- consumer ---- */
 
-static const void *corrupt(int *err)
+static const void *corrupt(struct nerrf_ring *r, int *err, const char *why)
 {
+	r->why = why;
 	if (err)
 		*err = -NERRF_RING_ECORRUPT;
 	return NULL;
@@ -779,7 +788,8 @@ const void *nerrf_ring_peek(struct nerrf_ring *r, size_t *len, int *err)
 	for (;;) {
 		if (r->cached_head == r->tail) {
 			if (refresh_head(r) < 0)
-				return corrupt(err);
+				return corrupt(r, err, "producer's head index is outside the ring "
+						       "(behind the tail, past the capacity or unaligned)");
 			if (r->cached_head == r->tail)
 				return NULL;
 		}
@@ -787,24 +797,28 @@ const void *nerrf_ring_peek(struct nerrf_ring *r, size_t *len, int *err)
 		to_end = r->cap - (r->tail & r->mask);
 		avail = r->cached_head - r->tail;
 		if (avail < REC_HDR)
-			return corrupt(err);
+			return corrupt(r, err, "published bytes end inside a record header");
 		/* one read: the peer may rewrite the header under us */
 		w = *(const volatile uint64_t *)p;
 		l = (uint32_t)w;
 		seq = (uint32_t)(w >> 32);
 		if (l & REC_PAD) {
-			if ((uint64_t)(l & ~REC_FLAGS) + REC_HDR != to_end || to_end > avail ||
-			    !seq_ok(r, seq, l & REC_RESTART))
-				return corrupt(err);
+			if ((uint64_t)(l & ~REC_FLAGS) + REC_HDR != to_end || to_end > avail)
+				return corrupt(r, err, "padding record does not end exactly at the "
+						       "end of the data area");
+			if (!seq_ok(r, seq, l & REC_RESTART))
+				return corrupt(r, err, "record sequence number out of order");
 			r->relearn = false;
 			r->tail += to_end;
 			continue;
 		}
 		l &= ~REC_RESTART;
 		need = rec_size(l);
-		if (l > r->max_rec || need > avail || need > to_end ||
-		    !seq_ok(r, seq, (uint32_t)w & REC_RESTART))
-			return corrupt(err);
+		if (l > r->max_rec || need > avail || need > to_end)
+			return corrupt(r, err, "record length runs past the published bytes, the "
+					       "data area or the largest record");
+		if (!seq_ok(r, seq, (uint32_t)w & REC_RESTART))
+			return corrupt(r, err, "record sequence number out of order");
 		r->relearn = false;
 		r->cur_need = need;
 		*len = l;
@@ -826,8 +840,12 @@ void nerrf_ring_consumer_publish(struct nerrf_ring *r)
 {
 	struct ring_hdr *h = r->hdr;
 
-	if (r->tail == r->pub_tail)
-		return;
+	if (r->tail == r->pub_tail) {
+		/* nothing new; but put the tail back if someone overwrote it */
+		if (LOAD(&h->tail) == r->tail)
+			return;
+		ADD(&h->corrupt_resets, 1);
+	}
 	STORE(&h->consumed, r->consumed);
 	__atomic_store_n(&h->tail, r->tail, __ATOMIC_SEQ_CST);
 	r->pub_tail = r->tail;
@@ -865,9 +883,11 @@ size_t nerrf_ring_resync(struct nerrf_ring *r)
 
 static bool data_ready(struct nerrf_ring *r, uint64_t unused)
 {
+	uint64_t h = __atomic_load_n(&r->hdr->head, __ATOMIC_SEQ_CST);
+
 	(void)unused;
-	/* any change, even a corrupt head or a new generation, is for peek to judge */
-	return __atomic_load_n(&r->hdr->head, __ATOMIC_SEQ_CST) != r->tail ||
+	/* a corrupt head is not data: sleep until the producer's next publish rewrites it */
+	return (h != r->tail && h - r->tail <= r->cap && !(h & 7)) ||
 	       LOAD(&r->hdr->generation) != r->gen;
 }
 
@@ -877,6 +897,16 @@ int nerrf_ring_wait(struct nerrf_ring *r, int timeout_ms)
 	if (r->cached_head != r->tail)
 		return 0;
 	return wait_for(r, &r->hdr->cons_sleeping, data_ready, 0, timeout_ms);
+}
+
+const char *nerrf_ring_corruption(const struct nerrf_ring *r)
+{
+	return r->why;
+}
+
+void *ring_data_area(const struct nerrf_ring *r)
+{
+	return r->data;
 }
 
 /* ---- counters ---- */

@@ -103,6 +103,12 @@ int nerrf_ring_wait_space(struct nerrf_ring *r, size_t len, int timeout_ms);
  * calls nerrf_ring_resync().
  */
 const void *nerrf_ring_peek(struct nerrf_ring *r, size_t *len, int *err);
+/*
+ * What the last corruption was (a static sentence for the log), or NULL if
+ * none was seen. Set when peek returns -NERRF_RING_ECORRUPT and when the
+ * producer finds the consumer's tail outside the ring.
+ */
+const char *nerrf_ring_corruption(const struct nerrf_ring *r);
 /* Done with the record returned by the last peek. */
 void nerrf_ring_release(struct nerrf_ring *r);
 /* Publish the consumer position (frees space for the producer). */

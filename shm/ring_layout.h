@@ -65,5 +65,7 @@ struct nerrf_ring;
  * memory. Production consumers use nerrf_ring_open_consumer().
  */
 int ring_consumer_view(const struct nerrf_ring *producer, struct nerrf_ring **out);
+/* For tests: where this handle mapped the data area (capacity bytes). */
+void *ring_data_area(const struct nerrf_ring *r);
 
 #endif /* NERRF_RING_LAYOUT_H */
