@@ -62,6 +62,7 @@ struct nerrf_ring {
 	char *path;
 	bool borrowed;        /* mapping belongs to another handle (ring_consumer_view) */
 	const char *why;      /* last corruption seen */
+	bool bad_head_seen;   /* the last resync found the head out of reach */
 };
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -188,7 +189,7 @@ static void poison_old(int fd, size_t hsz, uint64_t gen)
 	struct ring_hdr *h = mmap(NULL, hsz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (h == MAP_FAILED)
 		return;
-	STORE_REL(&h->magic, 0);
+	/* magic stays valid, so sleeping consumers take the new generation as news */
 	STORE_REL(&h->generation, gen);
 	__atomic_store_n(&h->cons_sleeping, 0, __ATOMIC_SEQ_CST);
 	futex(&h->cons_sleeping, FUTEX_WAKE, INT_MAX, NULL);
@@ -545,6 +546,27 @@ static inline uint64_t space_needed(const struct nerrf_ring *r, uint64_t need)
 	return to_end < need ? to_end + need : need;
 }
 
+/*
+ * The identity line is the producer's alone: if something scribbled on it,
+ * put it back so consumers keep validating against the ring that is live.
+ */
+static bool repair_identity(struct nerrf_ring *r)
+{
+	struct ring_hdr *h = r->hdr;
+
+	if (LOAD(&h->magic) == RING_MAGIC && LOAD(&h->generation) == r->gen &&
+	    LOAD(&h->capacity) == r->cap && LOAD(&h->version) == RING_VERSION &&
+	    LOAD(&h->hdr_size) == r->hdr_size)
+		return false;
+	STORE(&h->version, RING_VERSION);
+	STORE(&h->hdr_size, (uint32_t)r->hdr_size);
+	STORE(&h->capacity, r->cap);
+	STORE(&h->generation, r->gen);
+	STORE_REL(&h->magic, RING_MAGIC);
+	ADD(&h->corrupt_resets, 1);
+	return true;
+}
+
 /* Re-reads the consumer's tail; false if it is corrupt (then the ring counts as full). */
 static bool refresh_tail(struct nerrf_ring *r)
 {
@@ -556,6 +578,10 @@ static bool refresh_tail(struct nerrf_ring *r)
 		if (t != r->bad_tail)
 			ADD(&r->hdr->corrupt_resets, 1);
 		r->bad_tail = t;
+		/* the consumer may have followed a scribbled header: show it ours */
+		repair_identity(r);
+		if (LOAD(&r->hdr->head) != r->pub_head)
+			STORE_REL(&r->hdr->head, r->pub_head);
 		r->why = "consumer's tail index is outside the ring (ahead of the head, more "
 			 "than a capacity behind or unaligned): the ring counts as full until "
 			 "the consumer publishes a sane one";
@@ -608,37 +634,18 @@ void nerrf_ring_commit(struct nerrf_ring *r)
 	r->resv_off = UINT64_MAX;
 }
 
-/*
- * The identity line is the producer's alone: if something scribbled on it,
- * put it back so consumers keep validating against the ring that is live.
- */
-static void repair_identity(struct nerrf_ring *r)
-{
-	struct ring_hdr *h = r->hdr;
-
-	if (LOAD(&h->magic) == RING_MAGIC && LOAD(&h->generation) == r->gen &&
-	    LOAD(&h->capacity) == r->cap && LOAD(&h->version) == RING_VERSION &&
-	    LOAD(&h->hdr_size) == r->hdr_size)
-		return;
-	STORE(&h->version, RING_VERSION);
-	STORE(&h->hdr_size, (uint32_t)r->hdr_size);
-	STORE(&h->capacity, r->cap);
-	STORE(&h->generation, r->gen);
-	STORE_REL(&h->magic, RING_MAGIC);
-	ADD(&h->corrupt_resets, 1);
-}
-
 void nerrf_ring_publish(struct nerrf_ring *r)
 {
 	struct ring_hdr *h = r->hdr;
+	bool repaired = repair_identity(r);
 
 	if (r->head == r->pub_head) {
-		/* nothing new; but put the head back if someone overwrote it */
-		if (LOAD(&h->head) == r->head)
+		/* nothing new; but restore an overwritten header and wake the consumer to see it */
+		if (LOAD(&h->head) == r->head && !repaired)
 			return;
-		ADD(&h->corrupt_resets, 1);
+		if (LOAD(&h->head) != r->head)
+			ADD(&h->corrupt_resets, 1);
 	}
-	repair_identity(r);
 	/* produced first: a kill between the stores counts unpublished records as lost */
 	STORE(&h->produced, r->rec);
 	/* seq_cst store and load pair with wait_for()'s announce and re-check */
@@ -744,14 +751,20 @@ static int refresh_head(struct nerrf_ring *r)
 	uint64_t h;
 
 	if (LOAD_ACQ(&r->hdr->generation) != r->gen) {
-		/* until the new ring validates, keep reading the old one as empty */
-		if (consumer_map(r, NULL) < 0)
-			return 0;
+		if (consumer_map(r, NULL) < 0) {
+			r->why = "ring header changed generation but does not validate: waiting "
+				 "for the producer to re-initialise or restore it";
+			return -NERRF_RING_ECORRUPT;
+		}
 		ADD(&r->hdr->corrupt_resets, 1);
 	}
 	h = LOAD_ACQ(&r->hdr->head);
-	if (h < r->tail || h - r->tail > r->cap || (h & 7))
+	if (h < r->tail || h - r->tail > r->cap || (h & 7)) {
+		r->why = "producer's head index is outside the ring (behind the tail, past the "
+			 "capacity or unaligned)";
 		return -NERRF_RING_ECORRUPT;
+	}
+	r->bad_head_seen = false;
 	r->cached_head = h;
 	return 0;
 }
@@ -788,8 +801,7 @@ const void *nerrf_ring_peek(struct nerrf_ring *r, size_t *len, int *err)
 	for (;;) {
 		if (r->cached_head == r->tail) {
 			if (refresh_head(r) < 0)
-				return corrupt(r, err, "producer's head index is outside the ring "
-						       "(behind the tail, past the capacity or unaligned)");
+				return corrupt(r, err, r->why);
 			if (r->cached_head == r->tail)
 				return NULL;
 		}
@@ -868,10 +880,26 @@ size_t nerrf_ring_resync(struct nerrf_ring *r)
 	h = LOAD_ACQ(&r->hdr->head);
 	ADD(&r->hdr->corrupt_resets, 1);
 	if (h < r->tail || h - r->tail > r->cap || (h & 7)) {
-		/* the head itself is bad; the producer rewrites it at its next publish */
-		r->cached_head = r->tail;
+		/*
+		 * The head is bad, or our tail is (resync followed a scribbled
+		 * head past the producer). The producer puts its head back at
+		 * every publish and whenever it sees our tail out of reach: the
+		 * first time, give it that chance; if the head is still out of
+		 * reach at the next resync, it is the producer's own: follow it.
+		 */
+		if (!r->bad_head_seen) {
+			r->bad_head_seen = true;
+			r->cached_head = r->tail;
+			return 0;
+		}
+		r->bad_head_seen = false;
+		r->tail = r->cached_head = h & ~7ULL;
+		r->expect = LOAD(&r->hdr->produced);
+		r->relearn = true;
+		nerrf_ring_consumer_publish(r);
 		return 0;
 	}
+	r->bad_head_seen = false;
 	skipped = h - r->tail;
 	r->tail = r->cached_head = h;
 	r->expect = LOAD(&r->hdr->produced);
@@ -886,9 +914,12 @@ static bool data_ready(struct nerrf_ring *r, uint64_t unused)
 	uint64_t h = __atomic_load_n(&r->hdr->head, __ATOMIC_SEQ_CST);
 
 	(void)unused;
-	/* a corrupt head is not data: sleep until the producer's next publish rewrites it */
+	/*
+	 * A corrupt head or header is not data: sleep until the producer's next
+	 * publish restores it (and wakes us).
+	 */
 	return (h != r->tail && h - r->tail <= r->cap && !(h & 7)) ||
-	       LOAD(&r->hdr->generation) != r->gen;
+	       (LOAD(&r->hdr->generation) != r->gen && LOAD(&r->hdr->magic) == RING_MAGIC);
 }
 
 int nerrf_ring_wait(struct nerrf_ring *r, int timeout_ms)

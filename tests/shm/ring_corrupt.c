@@ -150,7 +150,6 @@ int main(void)
 	saved = hdr->head;
 	hdr->head = saved - 8;
 	expect_corrupt("head index");
-	CHECK_EQ_U64(nerrf_ring_resync(c), 0);
 	CHECK(nerrf_ring_wait(c, 10) == -ETIMEDOUT, "a bad head is not data to wait for");
 	send(3, 40);
 	CHECK_EQ_U64(hdr->head, saved + 3 * 48);
@@ -160,10 +159,28 @@ int main(void)
 	saved = hdr->head;
 	hdr->head = saved + 4096 + 8;
 	expect_corrupt("head index");
-	hdr->head = saved + 4; /* unaligned */
-	expect_corrupt("head index");
 	nerrf_ring_publish(p); /* nothing new, but it puts the head back */
 	CHECK_EQ_U64(hdr->head, saved);
+	recv_all();
+	hdr->head = saved + 4; /* unaligned */
+	expect_corrupt("head index");
+	send(3, 40);
+	recv_all();
+
+	/*
+	 * A scribbled head that looked sane sent the consumer past the producer
+	 * (resync jumped to it). The producer's real head is now out of the
+	 * consumer's reach; after the producer's next publish moves it, the
+	 * consumer follows, and the producer gets a sane tail back.
+	 */
+	saved = hdr->head;
+	hdr->head = saved + 2048;
+	CHECK_EQ_U64(nerrf_ring_resync(c), 2048);
+	send(1, 40);
+	expect_corrupt("head index");
+	send(1, 40);
+	expect_corrupt("head index");
+	CHECK_EQ_U64(hdr->tail, saved + 2 * 48);
 	send(3, 40);
 	recv_all();
 
