@@ -25,6 +25,20 @@
  * nerrf_ring_consumer_publish() (or nerrf_ring_wait()). Publish after
  * handing records on to bound it; nerrf_ring_close() publishes too.
  *
+ * Corruption: the producer never reads the data area and keeps its header
+ * line (identity, head) right: each publish restores whatever a peer
+ * overwrote. The consumer reports bad records and indices through peek's
+ * -NERRF_RING_ECORRUPT and skips them with resync; after a resync (or an
+ * attach) it takes the sequence number of the next record if it is within
+ * a ring's worth of the producer's counter. Payload bytes are not checked:
+ * a record's contents are only as good as the peer that wrote them.
+ *
+ * Syscalls in steady state: none per record; futex only when a side sleeps
+ * or wakes the other, clock_gettime (vDSO) while waiting. A consumer that
+ * follows a re-initialised ring re-opens the path (openat, fstat, mmap,
+ * munmap, close); the producer needs those, ftruncate, fchmod, getrandom
+ * and rename only in nerrf_ring_open_producer().
+ *
  * Not thread-safe: one thread per side per ring.
  */
 #ifndef NERRF_RING_H
