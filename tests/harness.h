@@ -30,10 +30,26 @@ test_fail_at(const char *file, int line, const char *fmt, ...)
 
 #define FAIL(...) test_fail_at(__FILE__, __LINE__, __VA_ARGS__)
 
+static inline __attribute__((noreturn, format(printf, 4, 5))) void
+test_check_failed(const char *file, int line, const char *expr, const char *fmt, ...)
+{
+	va_list ap;
+	fprintf(stderr, "FAIL %s:%d: check '%s' failed:", file, line, expr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+#ifdef __clang__
+#pragma clang diagnostic ignored "-Wgnu-zero-variadic-macro-arguments"
+#endif
+/* CHECK(cond) or CHECK(cond, "printf format", args...) */
 #define CHECK(cond, ...)                                                        \
 	do {                                                                    \
 		if (!(cond))                                                    \
-			FAIL("check '%s' failed: " __VA_ARGS__ "", #cond);       \
+			test_check_failed(__FILE__, __LINE__, #cond, " " __VA_ARGS__); \
 	} while (0)
 
 #define CHECK_EQ_U64(a, b)                                                      \
