@@ -56,5 +56,21 @@ int main(void)
 		nerrf_ring_close(p);
 		unlink(path);
 	}
+
+	/* the largest ring: 1 GiB (sparse; only the pages touched are allocated) */
+	p = open_prod(path, (size_t)1 << 30);
+	c = open_cons(path);
+	CHECK_EQ_U64(nerrf_ring_capacity(c), (size_t)1 << 30);
+	CHECK_EQ_U64(nerrf_ring_max_record(p), ((size_t)1 << 28) - 8);
+	void *w = nerrf_ring_reserve(p, 100);
+	CHECK(w != NULL);
+	fill_payload(w, 100, 1);
+	nerrf_ring_commit(p);
+	nerrf_ring_publish(p);
+	const void *rd = nerrf_ring_peek(c, &len, &err);
+	CHECK(rd && len == 100 && check_payload(rd, len, 1));
+	nerrf_ring_close(c);
+	nerrf_ring_close(p);
+	unlink(path);
 	return 0;
 }
