@@ -8,7 +8,9 @@
  * - a producer asking for another capacity replaces the ring, and a consumer
  *   still attached to the old one follows to the new one (counted reset);
  * - a producer finding a header it cannot trust re-initialises it with a new
- *   generation, and the consumer follows.
+ *   generation, and the consumer follows;
+ * - a producer that died half-way through a publish leaves a record count
+ *   ahead of its head; the next producer's records are still accepted.
  */
 #include <fcntl.h>
 #include <sys/wait.h>
@@ -138,6 +140,26 @@ int main(void)
 	send(p, 7000, 20, true);
 	expect(c, 7000, 20);
 	expect_empty(c);
+
+	/*
+	 * A producer killed between its two publish stores (record count, then
+	 * head) leaves a count ahead of the head. Its successor numbers from
+	 * that count; the consumer takes the jump without calling it corruption.
+	 */
+	nerrf_ring_close(p);
+	uint64_t produced;
+	fd = open(path, O_RDWR);
+	CHECK(fd >= 0);
+	CHECK(pread(fd, &produced, 8, offsetof(struct ring_hdr, produced)) == 8);
+	produced += 3;
+	CHECK(pwrite(fd, &produced, 8, offsetof(struct ring_hdr, produced)) == 8);
+	close(fd);
+	p = open_prod(path, 16384);
+	send(p, 8000, 20, true);
+	expect(c, 8000, 20);
+	expect_empty(c);
+	nerrf_ring_get_stats(c, &st);
+	CHECK_EQ_U64(st.produced, produced + 20);
 
 	nerrf_ring_close(c);
 	nerrf_ring_close(p);
