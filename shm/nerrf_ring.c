@@ -688,7 +688,9 @@ static int wait_for(struct nerrf_ring *r, uint32_t *word, ready_fn *ready, uint6
 	struct timespec ts;
 	unsigned int i = 0;
 
-	if (timeout_ms >= 0)
+	if (timeout_ms == 0)
+		return ready(r, arg) ? 0 : -ETIMEDOUT;
+	if (timeout_ms > 0)
 		deadline = start + (uint64_t)timeout_ms * 1000000ULL;
 	while (!ready(r, arg)) {
 		if (++i % 64 == 0 && now_ns() - start >= SPIN_NS)
