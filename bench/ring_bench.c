@@ -130,14 +130,14 @@ static int consume(struct nerrf_ring *r, size_t size, uint64_t records, pid_t ch
 		const uint8_t *p = nerrf_ring_peek(r, &len, &err);
 		if (!p) {
 			if (err) {
-				fprintf(stderr, "ring_bench: ring corrupt after %" PRIu64 " records: %s\n",
-					n, nerrf_ring_corruption(r));
+				fprintf(stderr, "ring_bench: ring corrupt after %" PRIu64
+					" records: %s\n", n, nerrf_ring_corruption(r));
 				return -1;
 			}
 			if (nerrf_ring_wait(r, 1000) == -ETIMEDOUT &&
 			    waitpid(child, NULL, WNOHANG) != 0) {
-				fprintf(stderr, "ring_bench: producer died after %" PRIu64 " records\n",
-					n);
+				fprintf(stderr, "ring_bench: producer died after %" PRIu64
+					" records\n", n);
 				return -1;
 			}
 			unpublished = 0;
@@ -254,7 +254,7 @@ static void usage(FILE *f)
 		"  --records N       records per run (default 5000000)\n"
 		"  --runs N          runs per size; the median is reported (default 5)\n"
 		"  --capacity BYTES  ring data area, power of two, 4 KiB..1 GiB (default 1 MiB)\n"
-		"  --dir DIR         where the ring file lives while the run lasts (default /dev/shm)\n");
+		"  --dir DIR         where the ring file lives during a run (default /dev/shm)\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *v)
@@ -285,8 +285,8 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 's':
 			if (!parse_u64(optarg, &v) || v < 8 || v > 4096 || o.nsizes == MAX_SIZES) {
-				fprintf(stderr, "ring_bench: --size %s: give 8..4096 bytes, at most "
-						"%d sizes\n", optarg, MAX_SIZES);
+				fprintf(stderr, "ring_bench: --size %s: give 8..4096 bytes, "
+					"at most %d sizes\n", optarg, MAX_SIZES);
 				return 2;
 			}
 			o.sizes[o.nsizes++] = v;

@@ -29,6 +29,9 @@
 
 #define SPIN_NS 5000 /* spin this long before sleeping on the futex */
 
+#define MSG_NOT_REGULAR "ring path is not a regular file: remove it and restart the producer"
+#define MSG_NOT_READY "ring file is not initialised yet: start the producer (the consumer retries)"
+
 struct nerrf_ring {
 	enum nerrf_ring_role role;
 	int fd;
@@ -257,10 +260,10 @@ int nerrf_ring_open_producer(const char *path, size_t capacity, mode_t mode,
 	}
 	if (fd < 0) {
 		ret = -errno;
-		set_msg(err_msg, ret == -EISDIR ? "ring path is not a regular file: remove it and "
-						  "restart the producer"
-						: "cannot open or create the ring file: check that its "
-						  "directory exists and is writable by the producer");
+		set_msg(err_msg, ret == -EISDIR ? MSG_NOT_REGULAR
+						: "cannot open or create the ring file: check that "
+						  "its directory exists and is writable by the "
+						  "producer");
 		return ret;
 	}
 	/* the mode is the caller's choice, whatever the umask says */
@@ -271,14 +274,15 @@ int nerrf_ring_open_producer(const char *path, size_t capacity, mode_t mode,
 		return ret;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_msg(err_msg, "ring path is not a regular file: remove it and restart the producer");
+		set_msg(err_msg, MSG_NOT_REGULAR);
 		close(fd);
 		return -EINVAL;
 	}
 	if (st.st_size == 0) {
 		if (ftruncate(fd, want) < 0) {
 			ret = -errno;
-			set_msg(err_msg, "cannot size the ring file: check free space in its directory");
+			set_msg(err_msg, "cannot size the ring file: check free space in its "
+					 "directory");
 			close(fd);
 			return ret;
 		}
@@ -383,10 +387,9 @@ static int consumer_map(struct nerrf_ring *r, const char **err_msg)
 					 "(the consumer retries)");
 			return -EAGAIN;
 		}
-		set_msg(err_msg, ret == -EISDIR ? "ring path is not a regular file: remove it and "
-						  "restart the producer"
-						: "cannot open the ring file: check that the consumer's "
-						  "user is in the ring file's group");
+		set_msg(err_msg, ret == -EISDIR ? MSG_NOT_REGULAR
+						: "cannot open the ring file: check that the "
+						  "consumer's user is in the ring file's group");
 		return ret;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -396,13 +399,12 @@ static int consumer_map(struct nerrf_ring *r, const char **err_msg)
 		return ret;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_msg(err_msg, "ring path is not a regular file: remove it and restart the producer");
+		set_msg(err_msg, MSG_NOT_REGULAR);
 		close(fd);
 		return -EINVAL;
 	}
 	if ((uint64_t)st.st_size < hsz) {
-		set_msg(err_msg, "ring file is not initialised yet: start the producer "
-				 "(the consumer retries)");
+		set_msg(err_msg, MSG_NOT_READY);
 		close(fd);
 		return -EAGAIN;
 	}
@@ -414,8 +416,7 @@ static int consumer_map(struct nerrf_ring *r, const char **err_msg)
 		return ret;
 	}
 	ret = -EAGAIN;
-	set_msg(err_msg, "ring file is not initialised yet: start the producer "
-			 "(the consumer retries)");
+	set_msg(err_msg, MSG_NOT_READY);
 	if (LOAD_ACQ(&h->magic) != RING_MAGIC)
 		goto fail;
 	ret = -NERRF_RING_EVERSION;

@@ -188,8 +188,9 @@ int main(void)
 	}
 
 	nerrf_ring_get_stats(c, &st);
-	fprintf(stderr, "sent %" PRIu64 " got %" PRIu64 " corruptions %" PRIu64 " resets %" PRIu64
-		" bytes %" PRIu64 "\n", sent, got, corruptions, st.corrupt_resets, st.corrupt_bytes);
+	fprintf(stderr, "sent %" PRIu64 " got %" PRIu64 " corruptions %" PRIu64
+		" resets %" PRIu64 " bytes %" PRIu64 "\n", sent, got, corruptions,
+		st.corrupt_resets, st.corrupt_bytes);
 	CHECK(corruptions > rounds / 100, "the scribbles were hardly ever noticed");
 	CHECK(got > rounds / 10, "hardly any traffic got through between scribbles");
 	munmap(page, 4096 + CAP);

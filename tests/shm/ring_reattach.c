@@ -42,7 +42,8 @@ static void expect(struct nerrf_ring *c, uint64_t first, uint64_t count)
 		if (!rd)
 			FAIL("record %llu missing (err %d)", (unsigned long long)n, err);
 		if (len != 8 + n % 50 * 4 || !check_payload(rd, len, n))
-			FAIL("record %llu: wrong length %zu or content", (unsigned long long)n, len);
+			FAIL("record %llu: wrong length %zu or content", (unsigned long long)n,
+			     len);
 		nerrf_ring_release(c);
 	}
 }

@@ -45,7 +45,7 @@ static void produce(void)
 			while (!(w = nerrf_ring_reserve(p, len)) && stress_lossless(n, total))
 				nerrf_ring_wait_space(p, len, 100);
 			if (!w) {
-				/* advance first: a kill in between loses the record, never counts it twice */
+				/* advance first: a kill in between loses it, never counts twice */
 				atomic_store(&sh->next, n + 1);
 				nerrf_ring_count_drop(p, len);
 				continue;
@@ -131,8 +131,8 @@ static void wait_delivered(uint64_t want, pid_t prod, pid_t cons)
 			FAIL("%s exited early (status %#x)", pid == prod ? "producer" : "consumer",
 			     status);
 		if (time(NULL) > deadline)
-			FAIL("stuck at %" PRIu64 " deliveries of %" PRIu64, atomic_load(&sh->delivered),
-			     want);
+			FAIL("stuck at %" PRIu64 " deliveries of %" PRIu64,
+			     atomic_load(&sh->delivered), want);
 		usleep(1000);
 	}
 }
