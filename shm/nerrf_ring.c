@@ -677,8 +677,9 @@ static struct timespec *rel_timeout(struct timespec *ts, uint64_t deadline)
 
 /*
  * Spin, then announce sleep on word and sleep until ready() or the deadline.
- * The announce/re-check pair against the peer's store/fence/check means
- * the peer either sees the announcement or we see its update.
+ * Announce-then-recheck here and publish-then-check-word on the peer's side
+ * are all seq_cst, so at least one side sees the other's store: either the
+ * re-check sees the new index or the peer sees the announcement and wakes us.
  */
 typedef bool ready_fn(struct nerrf_ring *r, uint64_t arg);
 
