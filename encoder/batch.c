@@ -6,6 +6,7 @@
  * is converted. No malloc per event, and each Event is packed once.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,9 +71,9 @@ int enc_init(struct encoder *e, const struct enc_opts *o, char *err, size_t errl
 		snprintf(e->hostname, sizeof(e->hostname), "%s", o->hostname);
 	else if (gethostname(e->hostname, sizeof(e->hostname) - 1) < 0)
 		e->hostname[0] = '\0';
-	enc_utf8_fix(e->hostname);
+	enc_utf8_fix(e->hostname, strlen(e->hostname));
 	read_boot_id(e->boot_id, sizeof(e->boot_id));
-	enc_utf8_fix(e->boot_id);
+	enc_utf8_fix(e->boot_id, strlen(e->boot_id));
 	clock_gettime(CLOCK_REALTIME, &now);
 	e->start_wall_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 	e->clock_off = enc_clock_offset();
@@ -106,11 +107,12 @@ static bool op_in(unsigned op, unsigned first, unsigned last)
 	return op >= first && op <= last;
 }
 
-static char *str_field(struct encoder *e, char *s, unsigned len)
+/* s holds len bytes, the last one NUL (checked); 0 = absent. */
+static char *str_field(struct encoder *e, char *s, size_t len)
 {
 	if (!len)
 		return (char *)protobuf_c_empty_string;
-	if (enc_utf8_fix(s))
+	if (enc_utf8_fix(s, len - 1))
 		e->ev.trunc_flags |= ENC_EF_BAD_UTF8;
 	return s;
 }
@@ -125,8 +127,9 @@ static void split_argv(struct encoder *e, char *d, unsigned len)
 	while (pos < len && e->ev.n_argv < ENC_ARGV_MAX) {
 		char *arg = d + pos;
 
-		pos += (unsigned)strlen(arg) + 1;
-		e->argv[e->ev.n_argv++] = str_field(e, arg, 1);
+		size_t n = strlen(arg) + 1;
+		pos += (unsigned)n;
+		e->argv[e->ev.n_argv++] = str_field(e, arg, n);
 	}
 }
 
@@ -169,7 +172,7 @@ static void convert(struct encoder *e, uint64_t now_ns)
 	ev->mono_ns = r->ts_ns;
 	ev->trunc_flags = r->flags;
 	ev->container_id = (char *)enc_cgroups_lookup(e->cg, r->cgroup_id, now_ns);
-	ev->comm = str_field(e, r->comm, 1);
+	ev->comm = str_field(e, r->comm, strnlen(r->comm, sizeof(r->comm)) + 1);
 
 	bool opens = op_in(r->op, NERRF_OP_OPEN, NERRF_OP_CREAT);
 	ev->flags = opens ? (uint32_t)r->arg_flags : 0;
@@ -244,6 +247,17 @@ static void malformed(struct encoder *e, const char *why)
 			why, (unsigned long long)n);
 }
 
+static size_t varint_len(size_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
 static size_t put_varint(uint8_t *p, size_t v)
 {
 	size_t n = 0;
@@ -260,6 +274,11 @@ bool enc_take(struct encoder *e, const void *rec, size_t len, uint64_t now_ns)
 {
 	const char *why = "record larger than any valid record";
 
+	if (e->n >= e->o.max_batch || e->used >= e->o.max_batch_bytes) {
+		/* the caller did not flush when told: packing on could overrun */
+		fprintf(stderr, "nerrf-encoder: internal error: batch full but not flushed\n");
+		abort();
+	}
 	if (len > REC_BUF_SIZE) {
 		malformed(e, why);
 		return false;
@@ -277,17 +296,20 @@ bool enc_take(struct encoder *e, const void *rec, size_t len, uint64_t now_ns)
 	}
 
 	convert(e, now_ns);
-	size_t sz = protobuf_c_message_get_packed_size(&e->ev.base);
-	if (sz + 8 > e->cap - e->used) {
-		/* ENC_EVENT_WIRE_MAX bounds every event; this is a bug, not input. */
-		malformed(e, "event packs larger than ENC_EVENT_WIRE_MAX");
-		return e->n > 0;
-	}
+	/*
+	 * Pack first, then write the length in front: guessing its varint
+	 * width (2 bytes: 128..16383, nearly every event) saves sizing the
+	 * Event in a separate pass; a wrong guess costs one memmove.
+	 * ENC_EVENT_WIRE_MAX of room is left, which bounds every event.
+	 */
 	uint8_t *p = e->buf + e->used;
-	*p++ = 0x0a; /* EventBatch.events: field 1, length-delimited */
-	p += put_varint(p, sz);
-	p += protobuf_c_message_pack(&e->ev.base, p);
-	e->used = (size_t)(p - e->buf);
+	size_t sz = protobuf_c_message_pack(&e->ev.base, p + 3);
+	size_t w = varint_len(sz);
+	if (w != 2)
+		memmove(p + 1 + w, p + 3, sz);
+	p[0] = 0x0a; /* EventBatch.events: field 1, length-delimited */
+	put_varint(p + 1, sz);
+	e->used += 1 + w + sz;
 	if (e->n++ == 0) {
 		e->oldest_mono_ns = ((const struct nerrf_event *)e->rec)->ts_ns;
 		e->batch_t0 = now_ns;

@@ -21,8 +21,13 @@
 #include "trace.pb-c.h"
 
 #define ENC_MAX_CPUS 8192
-/* Largest packed Event (tag and length prefix included) one record can give. */
-#define ENC_EVENT_WIRE_MAX (NERRF_EVENT_MAX + 1024)
+/*
+ * Largest packed Event, tag and length prefix included, that one valid record
+ * can give: each string at most its length, argv at most 3 bytes of framing
+ * per byte of the head, and under 400 bytes for every scalar field, the
+ * timestamp and a container id. The batch buffer keeps this much room free.
+ */
+#define ENC_EVENT_WIRE_MAX (2 * NERRF_PATH_MAX + NERRF_RAW_MAX + 4 * NERRF_DATA_MAX + 1024)
 #define ENC_KSTATS_MAX (sizeof(struct nerrf_kstats) + ENC_MAX_CPUS * sizeof(__u64))
 #define ENC_ARGV_MAX (NERRF_DATA_MAX / 2)
 
@@ -83,8 +88,11 @@ enum enc_rec_kind {
 enum enc_rec_kind enc_rec_check(const void *rec, size_t len, const char **why);
 /* Shannon entropy of buf in bits per byte (0..8); n <= NERRF_DATA_MAX. */
 float enc_entropy(const uint8_t *buf, size_t n);
-/* Replaces every byte that is not part of valid UTF-8 with '?'; true if any was. */
-bool enc_utf8_fix(char *s);
+/*
+ * Replaces every byte of s[0..n) that is not part of valid UTF-8 with '?';
+ * true if any was. s[n] must be NUL.
+ */
+bool enc_utf8_fix(char *s, size_t n);
 
 /* ---- batch.c: the encoder state ---- */
 

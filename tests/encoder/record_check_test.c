@@ -117,11 +117,16 @@ static void utf8(void)
 	char ok[] = "/home/\xc3\xa9t\xc3\xa9/\xe2\x82\xac/\xf0\x9f\x94\x92.txt";
 	char bad[] = "/a\xff" "b\xc3(\xe2\x82/\xed\xa0\x80/\xc0\xaf/\xf4\x90\x80\x80";
 
-	CHECK(!enc_utf8_fix(ok));
+	CHECK(!enc_utf8_fix(ok, strlen(ok)));
 	CHECK_STR(ok, "/home/\xc3\xa9t\xc3\xa9/\xe2\x82\xac/\xf0\x9f\x94\x92.txt");
-	CHECK(enc_utf8_fix(bad));
+	CHECK(enc_utf8_fix(bad, strlen(bad)));
 	/* each byte that starts no valid sequence becomes '?' */
 	CHECK_STR(bad, "/a?b?(?\?/?\?\?/?\?/?\?\?\?");
+
+	/* long ASCII runs are skipped a word at a time: the bad byte after one is still found */
+	char lng[] = "/srv/share/finance/2024/quarterly\xe9report.xlsx";
+	CHECK(enc_utf8_fix(lng, strlen(lng)));
+	CHECK_STR(lng, "/srv/share/finance/2024/quarterly?report.xlsx");
 }
 
 int main(void)
