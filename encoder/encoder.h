@@ -29,7 +29,7 @@
  */
 #define ENC_EVENT_WIRE_MAX (2 * NERRF_PATH_MAX + NERRF_RAW_MAX + 4 * NERRF_DATA_MAX + 1024)
 #define ENC_KSTATS_MAX (sizeof(struct nerrf_kstats) + ENC_MAX_CPUS * sizeof(__u64))
-#define ENC_ARGV_MAX (NERRF_DATA_MAX / 2)
+#define ENC_ARGV_MAX NERRF_DATA_MAX /* one per byte: every argument may be empty */
 
 /* trunc_flags bit set by the encoder itself (bits 0-5 are the kernel's). */
 #define ENC_EF_BAD_UTF8 (1u << 6)
