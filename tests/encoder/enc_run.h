@@ -40,27 +40,16 @@ static inline void sleep_ms(unsigned ms)
 	nanosleep(&t, NULL);
 }
 
-/* Creates ring #1 (ring1_cap bytes), starts the encoder on it with extra args (NULL-ended). */
-static inline void enc_start(struct enc_run *t, const char *name, const char *encoder,
-			     size_t ring1_cap, const char *const *extra)
+/* Starts the encoder on t->dir with extra args (NULL-ended). */
+static inline void enc_spawn(struct enc_run *t, const char *encoder, const char *const *extra)
 {
-	char path[300];
-	const char *msg = NULL;
-	const char *argv[32] = {encoder, "--rundir", NULL, "--hostname", "test-host",
+	const char *argv[32] = {encoder, "--rundir", t->dir, "--hostname", "test-host",
 				"--config", "/dev/null"};
-	int argc = 7, rc;
+	int argc = 7;
 
-	memset(t, 0, sizeof(*t));
-	snprintf(t->dir, sizeof(t->dir), "%s", test_tmpdir(name));
-	argv[2] = t->dir;
 	while (extra && *extra && argc < 30)
 		argv[argc++] = *extra++;
 	argv[argc] = NULL;
-
-	snprintf(path, sizeof(path), "%s/%s", t->dir, NERRF_RING1_NAME);
-	rc = nerrf_ring_open_producer(path, ring1_cap, 0600, &t->r1, &msg);
-	CHECK(rc == 0, "ring #1: %s %s", strerror(-rc), msg ? msg : "");
-
 	t->pid = fork();
 	CHECK(t->pid >= 0);
 	if (t->pid == 0) {
@@ -70,6 +59,22 @@ static inline void enc_start(struct enc_run *t, const char *name, const char *en
 		fprintf(stderr, "exec %s: %s\n", encoder, strerror(errno));
 		_exit(127);
 	}
+}
+
+/* Creates ring #1 (ring1_cap bytes), starts the encoder on it, attaches to ring #2. */
+static inline void enc_start(struct enc_run *t, const char *name, const char *encoder,
+			     size_t ring1_cap, const char *const *extra)
+{
+	char path[300];
+	const char *msg = NULL;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	snprintf(t->dir, sizeof(t->dir), "%s", test_tmpdir(name));
+	snprintf(path, sizeof(path), "%s/%s", t->dir, NERRF_RING1_NAME);
+	rc = nerrf_ring_open_producer(path, ring1_cap, 0600, &t->r1, &msg);
+	CHECK(rc == 0, "ring #1: %s %s", strerror(-rc), msg ? msg : "");
+	enc_spawn(t, encoder, extra);
 
 	snprintf(path, sizeof(path), "%s/%s", t->dir, NERRF_RING2_NAME);
 	for (int i = 0;; i++) {
