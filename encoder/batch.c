@@ -126,8 +126,8 @@ static void split_argv(struct encoder *e, char *d, unsigned len)
 	e->ev.n_argv = 0;
 	while (pos < len && e->ev.n_argv < ENC_ARGV_MAX) {
 		char *arg = d + pos;
-
 		size_t n = strlen(arg) + 1;
+
 		pos += (unsigned)n;
 		e->argv[e->ev.n_argv++] = str_field(e, arg, n);
 	}
