@@ -4,8 +4,12 @@
  * number of the cgroup's directory. Container runtimes name those
  * directories after the container, so one walk of the cgroup tree with
  * stat() (no privilege needed) maps ids to container ids. The map is rebuilt
- * on a miss, at most once a second, so new containers show up promptly and a
- * flood of unknown ids costs one walk per second.
+ * on a miss, at most once a second, so new containers show up promptly.
+ *
+ * A walk costs a few syscalls per cgroup (milliseconds on a busy node), so
+ * an id a walk did not find is remembered and retried with a backoff of 1 s
+ * doubling to 64 s: events from a cgroup already deleted (short-lived jobs)
+ * do not buy a walk every second.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -20,17 +24,28 @@
 
 #define RESCAN_NS 1000000000ull
 #define MAX_DEPTH 32
+#define NEG_SIZE 1024        /* remembered unknown ids; a power of two */
+#define NEG_BACKOFF_MAX 64   /* seconds */
 
 struct cg_entry {
 	uint64_t id; /* 0 = empty slot */
 	char cid[ENC_CONTAINER_ID_MAX + 1];
 };
 
+/* An id the last walks did not find, and when to look again. */
+struct cg_neg {
+	uint64_t id;
+	uint64_t retry_ns;
+	uint32_t backoff_s;
+};
+
 struct enc_cgroups {
 	char root[256];
 	struct cg_entry *tab; /* open addressing, power-of-two size */
 	size_t mask, count;
-	uint64_t last_scan_ns;
+	struct cg_neg neg[NEG_SIZE]; /* open addressing; emptied when half full */
+	size_t neg_count;
+	uint64_t last_scan_ns, scans;
 	bool scanned;
 	uint64_t last_id; /* one-entry cache: events come in runs from one task */
 	const char *last_cid;
@@ -197,6 +212,36 @@ static void rescan(struct enc_cgroups *cg, uint64_t now_ns)
 	walk(cg, AT_FDCWD, cg->root, "", 0);
 	cg->last_scan_ns = now_ns;
 	cg->scanned = true;
+	cg->scans++;
+}
+
+static struct cg_neg *neg_slot(struct enc_cgroups *cg, uint64_t id)
+{
+	size_t i = mix(id) & (NEG_SIZE - 1);
+
+	while (cg->neg[i].id && cg->neg[i].id != id)
+		i = (i + 1) & (NEG_SIZE - 1);
+	return &cg->neg[i];
+}
+
+/* The walk did not find id: look again after the backoff. */
+static void remember_unknown(struct enc_cgroups *cg, uint64_t id, uint64_t now_ns)
+{
+	struct cg_neg *n = neg_slot(cg, id);
+
+	if (!n->id) {
+		if (cg->neg_count >= NEG_SIZE / 2) {
+			memset(cg->neg, 0, sizeof(cg->neg));
+			cg->neg_count = 0;
+			n = neg_slot(cg, id);
+		}
+		cg->neg_count++;
+		n->id = id;
+		n->backoff_s = 1;
+	} else if (n->backoff_s < NEG_BACKOFF_MAX) {
+		n->backoff_s *= 2;
+	}
+	n->retry_ns = now_ns + n->backoff_s * RESCAN_NS;
 }
 
 struct enc_cgroups *enc_cgroups_new(const char *root)
@@ -230,13 +275,26 @@ const char *enc_cgroups_lookup(struct enc_cgroups *cg, uint64_t id, uint64_t now
 	if (id == cg->last_id)
 		return cg->last_cid;
 	struct cg_entry *e = slot(cg->tab, cg->mask, id);
-	if (!e->id && (!cg->scanned || now_ns - cg->last_scan_ns >= RESCAN_NS)) {
+	if (!e->id) {
+		struct cg_neg *n = neg_slot(cg, id);
+
+		if (n->id && now_ns < n->retry_ns)
+			return "";
+		if (cg->scanned && now_ns < cg->last_scan_ns + RESCAN_NS)
+			return ""; /* walked less than a second ago: next time */
 		rescan(cg, now_ns);
 		e = slot(cg->tab, cg->mask, id);
+		if (!e->id) {
+			remember_unknown(cg, id, now_ns);
+			return "";
+		}
 	}
-	if (!e->id)
-		return "";
 	cg->last_id = id;
 	cg->last_cid = e->cid;
 	return e->cid;
+}
+
+uint64_t enc_cgroups_scans(const struct enc_cgroups *cg)
+{
+	return cg->scans;
 }

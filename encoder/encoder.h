@@ -75,6 +75,8 @@ struct enc_cgroups *enc_cgroups_new(const char *root);
 void enc_cgroups_free(struct enc_cgroups *cg);
 /* Container id of the cgroup with this id; "" for the host or unknown ids. */
 const char *enc_cgroups_lookup(struct enc_cgroups *cg, uint64_t cgroup_id, uint64_t now_ns);
+/* Walks of the cgroup tree made so far. */
+uint64_t enc_cgroups_scans(const struct enc_cgroups *cg);
 
 /* ---- record.c: validate one private copy ---- */
 

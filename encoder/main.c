@@ -320,8 +320,9 @@ static int run_loop(struct run *R)
 	struct encoder *e = &R->e;
 	uint64_t latency_ns = (uint64_t)e->o.latency_us * 1000;
 	unsigned since_clock = 0;
+	uint64_t now = enc_mono_ns();
 
-	R->last_tick = enc_mono_ns();
+	R->last_tick = now;
 	R->next_tick = R->last_tick + TICK_NS;
 	while (!stop) {
 		size_t len;
@@ -337,27 +338,27 @@ static int run_loop(struct run *R)
 			continue;
 		}
 		if (rec) {
-			/* the clock is read every 16 records, and for a batch's first */
-			uint64_t t = e->n && since_clock ? e->batch_t0 : enc_mono_ns();
-			bool full = enc_take(e, rec, len, t);
+			/* the clock is read for a batch's first record, then every 16 */
+			if (!e->n)
+				now = enc_mono_ns();
+			bool full = enc_take(e, rec, len, now);
 			nerrf_ring_release(R->r1);
-			if (++since_clock == 16)
-				since_clock = 0;
 			if (full && flush(R, -1) == -EINTR)
 				break;
-			if (since_clock == 0) {
-				uint64_t now = enc_mono_ns();
-				if (e->n && now - e->batch_t0 >= latency_ns && flush(R, -1) == -EINTR)
-					break;
-				if (now >= R->next_tick)
-					stats_tick(R, now);
-			}
+			if (++since_clock < 16)
+				continue;
+			since_clock = 0;
+			now = enc_mono_ns();
+			if (e->n && now - e->batch_t0 >= latency_ns && flush(R, -1) == -EINTR)
+				break;
+			if (now >= R->next_tick)
+				stats_tick(R, now);
 			continue;
 		}
 		/* Ring #1 is dry: send what we have now rather than wait for more. */
 		if (flush(R, -1) == -EINTR)
 			break;
-		uint64_t now = enc_mono_ns();
+		now = enc_mono_ns();
 		if (now >= R->next_tick)
 			stats_tick(R, now);
 		int rc = nerrf_ring_wait(R->r1, (int)((R->next_tick - now) / 1000000) + 1);

@@ -79,6 +79,31 @@ static void walk_test(void)
 	CHECK_STR(enc_cgroups_lookup(cg, ino_of(late), t + 1000), "");
 	CHECK_STR(enc_cgroups_lookup(cg, ino_of(late), t + 1000000000ull), ID64B);
 	CHECK_STR(enc_cgroups_lookup(cg, ino_of(ctr), t + 1000000000ull), ID64);
+
+	/*
+	 * An id no walk finds (a cgroup already gone) is retried after 1 s,
+	 * then 2 s, 4 s ...: not a walk per second for as long as its events come.
+	 */
+	uint64_t gone = 0xdeadbeef, s = 1000000000ull, t0 = t + 5 * s, scans;
+	CHECK_STR(enc_cgroups_lookup(cg, gone, t0), "");
+	scans = enc_cgroups_scans(cg);
+	for (uint64_t dt = 0; dt < s; dt += s / 10)
+		enc_cgroups_lookup(cg, gone, t0 + dt);
+	CHECK_EQ_U64(enc_cgroups_scans(cg), scans);
+	enc_cgroups_lookup(cg, gone, t0 + s);         /* 1 s: look again */
+	CHECK_EQ_U64(enc_cgroups_scans(cg), scans + 1);
+	enc_cgroups_lookup(cg, gone, t0 + 2 * s);     /* backoff now 2 s */
+	CHECK_EQ_U64(enc_cgroups_scans(cg), scans + 1);
+	enc_cgroups_lookup(cg, gone, t0 + 3 * s);
+	CHECK_EQ_U64(enc_cgroups_scans(cg), scans + 2);
+	enc_cgroups_lookup(cg, gone, t0 + 6 * s);     /* backoff now 4 s */
+	CHECK_EQ_U64(enc_cgroups_scans(cg), scans + 2);
+	/* ...while a new container is still found within a second or so */
+	snprintf(late, sizeof(late), "%s/libpod-%s.scope", host, ID64);
+	CHECK(mkdir(late, 0755) == 0);
+	CHECK_STR(enc_cgroups_lookup(cg, ino_of(late), t0 + 6 * s + 1), ID64);
+	CHECK(rmdir(late) == 0);
+	snprintf(late, sizeof(late), "%s/crio-%s.scope", host, ID64B);
 	enc_cgroups_free(cg);
 
 	CHECK(rmdir(late) == 0 && rmdir(sub) == 0 && rmdir(ctr) == 0 && rmdir(host) == 0 &&
