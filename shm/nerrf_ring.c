@@ -202,10 +202,13 @@ static void poison_old(int fd, size_t hsz, uint64_t gen)
 /*
  * A file of the wrong size is replaced, not truncated: a consumer may have
  * it mapped, and shrinking a mapped file turns its next access into SIGBUS.
+ * The new file is initialised before it takes the name, so a consumer that
+ * follows the rename never finds it half-made.
  */
-static int replace_file(const char *path, mode_t mode, off_t size, int *fdp,
+static int replace_file(const char *path, mode_t mode, size_t hsz, uint64_t cap, int *fdp,
 			const char **err_msg)
 {
+	struct ring_hdr *h;
 	size_t n = strlen(path) + 16;
 	char *tmp = malloc(n);
 	int fd, ret = 0;
@@ -220,15 +223,23 @@ static int replace_file(const char *path, mode_t mode, off_t size, int *fdp,
 				 "check that the ring directory is writable by the producer");
 		goto out;
 	}
-	if (fchmod(fd, mode) < 0 || ftruncate(fd, size) < 0 || rename(tmp, path) < 0) {
-		ret = -errno;
-		set_msg(err_msg, "cannot size or rename the replacement ring file: "
-				 "check free space in the ring directory and its permissions");
-		unlink(tmp);
-		close(fd);
-		goto out;
-	}
+	if (fchmod(fd, mode) < 0 || ftruncate(fd, (off_t)(hsz + cap)) < 0)
+		goto fail;
+	h = mmap(NULL, hsz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED)
+		goto fail;
+	hdr_init(h, cap, hsz, new_generation(0));
+	munmap(h, hsz);
+	if (rename(tmp, path) < 0)
+		goto fail;
 	*fdp = fd;
+	goto out;
+fail:
+	ret = -errno;
+	set_msg(err_msg, "cannot size, map or rename the replacement ring file: check free "
+			 "space in the ring directory and its permissions");
+	unlink(tmp);
+	close(fd);
 out:
 	free(tmp);
 	return ret;
@@ -288,7 +299,7 @@ int nerrf_ring_open_producer(const char *path, size_t capacity, mode_t mode,
 		}
 	} else if (st.st_size != want) {
 		int nfd = -1;
-		ret = replace_file(path, mode, want, &nfd, err_msg);
+		ret = replace_file(path, mode, hsz, cap, &nfd, err_msg);
 		if (ret < 0) {
 			close(fd);
 			return ret;
@@ -755,9 +766,13 @@ static int refresh_head(struct nerrf_ring *r)
 	uint64_t h;
 
 	if (LOAD_ACQ(&r->hdr->generation) != r->gen) {
-		if (consumer_map(r, NULL) < 0) {
-			r->why = "ring header changed generation but does not validate: waiting "
-				 "for the producer to re-initialise or restore it";
+		int ret = consumer_map(r, NULL);
+		/* -EAGAIN: a producer is still initialising the new ring; empty until then */
+		if (ret == -EAGAIN)
+			return 0;
+		if (ret < 0) {
+			r->why = "ring header changed generation but the ring does not validate "
+				 "(size, version): waiting for the producer to re-initialise it";
 			return -NERRF_RING_ECORRUPT;
 		}
 		ADD(&r->hdr->corrupt_resets, 1);
