@@ -92,8 +92,8 @@ static void run(struct load *l)
 	qsort(lat, n, sizeof(*lat), cmp_u64);
 	printf("| %7u/s | %8.1f | %8.1f | %8.1f | %8llu / %-8llu | %6.1f | %s |\n", l->rate,
 	       n ? lat[n / 2] / 1e3 : NAN, n ? lat[n * 99 / 100] / 1e3 : NAN,
-	       n ? lat[n * 999 / 1000] / 1e3 : NAN, (unsigned long long)n,
-	       (unsigned long long)want, e.batches ? (double)e.delivered / e.batches : 0.0,
+	       n ? lat[n * 999 / 1000] / 1e3 : NAN, (unsigned long long)n, (unsigned long long)want,
+	       e.batches ? (double)e.delivered / e.batches : 0.0,
 	       n == want && !e.publisher_gaps ? "none" : "LOSS");
 	fflush(stdout);
 	free(lat);

@@ -30,7 +30,7 @@
 #include "nerrf_wire.h"
 
 #define MAX_LISTEN 16
-#define DEFAULT_SENDBUF 256     /* messages queued per subscriber before the oldest drops */
+#define DEFAULT_SENDBUF 256 /* messages queued per subscriber before the oldest drops */
 #define DEFAULT_IPC_MODE 0660
 #define STATS_INTERVAL_NS 1000000000ull
 /* Our own Stats go out only when the encoder's have not come for this long. */
@@ -49,10 +49,9 @@ struct opts {
 };
 
 struct counters {
-	uint64_t publisher_seq;   /* EventBatches handed to nng */
-	uint64_t publish_errors;  /* nng_sendmsg failures */
-	uint64_t malformed;       /* ring #2 records with a bad header, skipped */
-	uint64_t corrupt_resets;
+	uint64_t publisher_seq;	 /* EventBatches handed to nng */
+	uint64_t publish_errors; /* nng_sendmsg failures */
+	uint64_t malformed;	 /* ring #2 records with a bad header, skipped */
 	uint64_t last_encoder_stats_ns;
 	uint64_t last_own_stats_ns;
 };
@@ -141,7 +140,8 @@ static int send_framed(nng_socket s, const char *topic, const void *pb, size_t l
 	}
 	if (rv != 0) {
 		if (c->publish_errors++ == 0)
-			fprintf(stderr, "nerrf-publisher: send failed: %s (counted in "
+			fprintf(stderr,
+				"nerrf-publisher: send failed: %s (counted in "
 				"publisher_publish_errors; further failures are only counted)\n",
 				nng_strerror(rv));
 		return -1;
@@ -191,20 +191,21 @@ static void publish_record(nng_socket s, struct nerrf_ring *r2, const void *rec,
 	switch (h.kind) {
 	case NERRF_R2_BATCH:
 		c->publisher_seq++;
-		if (send_framed(s, NERRF_TOPIC_EVENTS, pb, h.len, trailer,
-				batch_trailer(trailer, c, rs.dropped), c) != 0)
-			return;
+		send_framed(s, NERRF_TOPIC_EVENTS, pb, h.len, trailer,
+			    batch_trailer(trailer, c, rs.dropped), c);
 		return;
 	case NERRF_R2_STATS:
 		c->last_encoder_stats_ns = now_ns(CLOCK_MONOTONIC);
-		send_framed(s, NERRF_TOPIC_STATS, pb, h.len, trailer, stats_trailer(trailer, c, &rs),
-			    c);
+		send_framed(s, NERRF_TOPIC_STATS, pb, h.len, trailer,
+			    stats_trailer(trailer, c, &rs), c);
 		return;
 	}
 malformed:
 	if (c->malformed++ == 0)
-		fprintf(stderr, "nerrf-publisher: skipped a malformed ring #2 record (%zu bytes); "
-			"the encoder and publisher may be from different builds: rebuild both\n", len);
+		fprintf(stderr,
+			"nerrf-publisher: skipped a malformed ring #2 record (%zu bytes); "
+			"the encoder and publisher may be from different builds: rebuild both\n",
+			len);
 }
 
 /* ---- setup ---- */
@@ -259,7 +260,8 @@ static int add_listen_list(struct opts *o, const char *s, bool bare_is_tcp)
 		if (!*t)
 			continue;
 		if (o->nlisten == MAX_LISTEN) {
-			fprintf(stderr, "nerrf-publisher: more than %d listen addresses\n", MAX_LISTEN);
+			fprintf(stderr, "nerrf-publisher: more than %d listen addresses\n",
+				MAX_LISTEN);
 			free(dup);
 			return -1;
 		}
@@ -314,7 +316,8 @@ static int parse_int(const char *s, int base, long lo, long hi, const char *what
 	errno = 0;
 	long v = strtol(s, &end, base);
 	if (errno || end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "nerrf-publisher: %s '%s' is invalid: give a number from %ld to %ld%s\n",
+		fprintf(stderr,
+			"nerrf-publisher: %s '%s' is invalid: give a number from %ld to %ld%s\n",
 			what, s, lo, hi, base == 8 ? " in octal (e.g. 0660)" : "");
 		return -1;
 	}
@@ -397,7 +400,8 @@ static struct nerrf_ring *attach_ring2(const char *path, nng_socket s, struct co
 			return NULL;
 		}
 		if (!told)
-			fprintf(stderr, "nerrf-publisher: waiting for the encoder to create %s\n", path);
+			fprintf(stderr, "nerrf-publisher: waiting for the encoder to create %s\n",
+				path);
 		told = true;
 		uint64_t t = now_ns(CLOCK_MONOTONIC);
 		if (t - c->last_own_stats_ns >= STATS_INTERVAL_NS) {
@@ -429,7 +433,8 @@ int main(int argc, char **argv)
 		ret = rv > 0 ? 0 : 2;
 		goto out;
 	}
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", o.rundir, NERRF_RING2_NAME) >= sizeof(path)) {
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", o.rundir, NERRF_RING2_NAME) >=
+	    sizeof(path)) {
 		fprintf(stderr, "nerrf-publisher: --rundir is too long\n");
 		goto out;
 	}
@@ -473,10 +478,10 @@ int main(int argc, char **argv)
 			nerrf_ring_release(r2);
 		}
 		if (e) {
-			fprintf(stderr, "nerrf-publisher: ring #2 is corrupt; skipped %zu bytes and "
+			fprintf(stderr,
+				"nerrf-publisher: ring #2 is corrupt; skipped %zu bytes and "
 				"resynchronised (counted in the ring's corrupt_bytes)\n",
 				nerrf_ring_resync(r2));
-			c.corrupt_resets++;
 		}
 		nerrf_ring_consumer_publish(r2);
 
