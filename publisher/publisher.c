@@ -32,6 +32,7 @@
 #define MAX_LISTEN 16
 #define DEFAULT_SENDBUF 256 /* messages queued per subscriber before the oldest drops */
 #define DEFAULT_IPC_MODE 0660
+#define DEFAULT_START_GRACE_MS 1000
 #define STATS_INTERVAL_NS 1000000000ull
 /* Our own Stats go out only when the encoder's have not come for this long. */
 #define ENCODER_SILENT_NS 2500000000ull
@@ -46,6 +47,7 @@ struct opts {
 	int nlisten;
 	int ipc_mode;
 	int sendbuf;
+	int start_grace_ms;
 };
 
 struct counters {
@@ -295,9 +297,11 @@ static void usage(FILE *f)
 		"  --ipc-mode MODE   permissions of ipc:// sockets, octal (default 0660)\n"
 		"  --sendbuf N       messages queued per subscriber before its oldest is dropped\n"
 		"                    (1..8192, default %d)\n"
+		"  --start-grace MS  at start, wait up to MS for a first subscriber before\n"
+		"                    publishing what ring #2 holds (default %d; 0: don't)\n"
 		"  --config FILE     configuration file, section [publisher] (default %s)\n"
 		"  --help            this text\n",
-		NERRF_DEFAULT_RUNDIR, DEFAULT_SENDBUF, NERRF_CONF_DEFAULT);
+		NERRF_DEFAULT_RUNDIR, DEFAULT_SENDBUF, DEFAULT_START_GRACE_MS, NERRF_CONF_DEFAULT);
 }
 
 static const struct option longopts[] = {
@@ -305,6 +309,7 @@ static const struct option longopts[] = {
 	{"listen", required_argument, NULL, 'l'},
 	{"ipc-mode", required_argument, NULL, 'm'},
 	{"sendbuf", required_argument, NULL, 'b'},
+	{"start-grace", required_argument, NULL, 'g'},
 	{"config", required_argument, NULL, 'c'},
 	{"help", no_argument, NULL, 'h'},
 	{0},
@@ -331,6 +336,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->rundir = NERRF_DEFAULT_RUNDIR;
 	o->ipc_mode = DEFAULT_IPC_MODE;
 	o->sendbuf = DEFAULT_SENDBUF;
+	o->start_grace_ms = DEFAULT_START_GRACE_MS;
 
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -348,6 +354,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'b':
 			if (parse_int(optarg, 10, 1, 8192, "--sendbuf", &o->sendbuf) != 0)
+				return -1;
+			break;
+		case 'g':
+			if (parse_int(optarg, 10, 0, 60000, "--start-grace", &o->start_grace_ms) != 0)
 				return -1;
 			break;
 		case 'c':
@@ -466,6 +476,14 @@ int main(int argc, char **argv)
 		ret = stop ? 0 : 1;
 		goto out;
 	}
+	/*
+	 * Subscribers of a publisher that restarted redial within their reconnect
+	 * interval; what we sent before they are back would be lost to them. The
+	 * encoder waits on a full ring #2 meanwhile, so nothing is dropped.
+	 */
+	for (uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)o.start_grace_ms * 1000000;
+	     !stop && atomic_load(&subscribers) == 0 && now_ns(CLOCK_MONOTONIC) < end;)
+		usleep(10 * 1000);
 	fprintf(stderr, "nerrf-publisher: publishing %s\n", path);
 
 	while (!stop) {
