@@ -146,7 +146,8 @@ static inline void e2e_run(struct e2e *e, char *const extra[])
 	for (int i = 0; extra && extra[i] && argc < 62; i++)
 		argv[argc++] = extra[i];
 	argv[argc] = NULL;
-	e->run = pt_spawn(argv, e->err);
+	/* SIGTERM, not SIGKILL: if the test dies, nerrf run still stops its stages. */
+	e->run = pt_spawn_sig(argv, e->err, NULL, SIGTERM);
 }
 
 static inline bool e2e_is_probe(const struct e2e *e, const Nerrf__Trace__Event *ev)
