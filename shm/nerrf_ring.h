@@ -16,6 +16,15 @@
  * Producer:  reserve -> fill -> commit, ..., publish   (one release store per batch)
  * Consumer:  peek -> use -> release, ..., publish       (ditto); wait when empty
  *
+ * Crashes: either side may be killed at any point. A record is visible only
+ * after publish, so a consumer never sees half a record; a dead producer
+ * loses only what it had not published. A consumer resumes at the published
+ * tail, so records it released but had not yet published before dying are
+ * delivered again: delivery is at-least-once across a consumer crash, and
+ * the duplicate window is what the consumer released since its last
+ * nerrf_ring_consumer_publish() (or nerrf_ring_wait()). Publish after
+ * handing records on to bound it; nerrf_ring_close() publishes too.
+ *
  * Not thread-safe: one thread per side per ring.
  */
 #ifndef NERRF_RING_H
