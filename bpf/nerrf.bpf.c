@@ -30,7 +30,6 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define MAX_HOPS (MAX_DEPTH + 16) /* components plus mount crossings */
 #define STR_MASK 0x3fff         /* string offsets stay below 16 KiB ... */
 #define STR_AREA (STR_MASK + 1 + NERRF_PATH_MAX) /* ... so any read at one fits */
-#define ARGV_MAX 16
 #define IOV_SUM_MAX 16
 
 /* Set by the collector before load. */
@@ -630,7 +629,7 @@ static __always_inline int on_exit(__s64 ret)
 	}
 
 	/* raw: the caller's string, when it says something path does not. */
-	if (a.kind == K_EXEC) {
+	if (a.kind == K_EXEC && ret == 0) {
 		struct exec_args *x = bpf_map_lookup_elem(&exec_inflight, &id);
 		if (x) {
 			__u32 rl = x->raw_len & (NERRF_RAW_MAX - 1), dl = x->data_len & 511;
@@ -648,6 +647,7 @@ static __always_inline int on_exit(__s64 ret)
 			bpf_map_delete_elem(&exec_inflight, &id);
 		}
 	} else if (a.kind != K_FD && a.kind != K_WRITE) {
+		/* A failed exec's name was just read by the kernel: it is in memory. */
 		__u32 rl = put_user_str(s, off, NERRF_RAW_MAX, a.name, &e->flags,
 					NERRF_EF_RAW_TRUNC);
 		if (rl && !(rl == e->path_len && same_str(s, 0, off, rl))) {
@@ -780,47 +780,47 @@ TRACE(lremovexattr, a.op = NERRF_OP_LREMOVEXATTR; a.kind = K_NAME; a.name = ARG(
 TRACE(fremovexattr, a.op = NERRF_OP_FREMOVEXATTR; a.kind = K_FD; a.fd = ARG(0);
       a.name2 = ARG(1))
 
-/* exec: the strings are copied now, the old image is gone at exit */
-static __always_inline void stash_exec(__u64 name, __u64 argv)
+/*
+ * exec's strings cannot be read at sys_enter (the caller's pages may not be
+ * faulted in yet) nor at sys_exit (the old image is gone): take the kernel's
+ * copy of the name and the argv the kernel placed in the new image, here,
+ * after the point of no return.
+ */
+SEC("raw_tp/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm *bprm)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	__u32 one = 1, pos = 0;
+	__u32 one = 1;
 	struct scratch *s = bpf_map_lookup_elem(&scratch, &one);
 	struct exec_args *x;
+	__u64 start, end;
 	long n;
 
-	if (!s || task_filtered(id >> 32))
-		return;
+	if (!s || !bpf_map_lookup_elem(&inflight, &id))
+		return 0;
 	x = &s->exec;
 	x->flags = 0;
-	n = bpf_probe_read_user_str(x->raw, sizeof(x->raw), (void *)name);
+	n = bpf_probe_read_kernel_str(x->raw, sizeof(x->raw), BPF_CORE_READ(bprm, filename));
 	x->raw_len = n > 0 ? n : 0;
 	if (n >= (long)sizeof(x->raw))
 		x->flags |= NERRF_EF_RAW_TRUNC;
-	for (int i = 0; i < ARGV_MAX; i++) {
-		__u64 p = 0;
-		if (pos >= NERRF_DATA_MAX)
-			break;
-		if (bpf_probe_read_user(&p, sizeof(p), (void *)(argv + i * sizeof(p))) || !p)
-			break;
-		n = bpf_probe_read_user_str(&x->data[pos & (NERRF_DATA_MAX - 1)],
-					    NERRF_DATA_MAX - pos, (void *)p);
-		if (n <= 0)
-			break;
-		pos += n;
-	}
-	if (pos >= NERRF_DATA_MAX) {
-		pos = NERRF_DATA_MAX;
+	start = BPF_CORE_READ(t, mm, arg_start);
+	end = BPF_CORE_READ(t, mm, arg_end);
+	n = end > start ? end - start : 0;
+	if (n > NERRF_DATA_MAX) {
+		n = NERRF_DATA_MAX;
 		x->flags |= NERRF_EF_DATA_TRUNC;
 	}
-	x->data_len = pos;
+	if (bpf_probe_read_user(x->data, n & (2 * NERRF_DATA_MAX - 1), (void *)start))
+		n = 0;
+	x->data_len = n;
 	bpf_map_update_elem(&exec_inflight, &id, x, BPF_ANY);
+	return 0;
 }
 
-TRACE(execve, a.op = NERRF_OP_EXECVE; a.kind = K_EXEC; a.name = ARG(0);
-      stash_exec(ARG(0), ARG(1)))
+TRACE(execve, a.op = NERRF_OP_EXECVE; a.kind = K_EXEC; a.name = ARG(0))
 TRACE(execveat, a.op = NERRF_OP_EXECVEAT; a.kind = K_EXEC; a.fd = ARG(0); a.name = ARG(1);
-      a.flags = ARG(4); stash_exec(ARG(1), ARG(2)))
+      a.flags = ARG(4))
 
 /* Process lifecycle: the tree the detector groups events by. */
 static __always_inline struct nerrf_event *sched_event(__u16 op, __s64 ret)

@@ -25,6 +25,16 @@ static long long now_ms(void)
 	return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
 }
 
+/* A failed CHECK exits at once: take the collector down with the test (its
+ * parent-death signal is cleared when it changes uid). */
+static pid_t running;
+
+static void kill_running(void)
+{
+	if (running > 0)
+		kill(running, SIGKILL);
+}
+
 void coll_start(struct coll *c, const char *const *args)
 {
 	const char *bin = getenv("NERRF_COLLECTOR");
@@ -56,6 +66,8 @@ void coll_start(struct coll *c, const char *const *args)
 		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
 		_exit(127);
 	}
+	running = c->pid;
+	atexit(kill_running);
 	close(pfd[1]);
 	/* Wait for "ready", echoing everything the collector says. */
 	for (long long end = now_ms() + 30000; now_ms() < end;) {
@@ -181,6 +193,7 @@ void coll_stop(struct coll *c)
 	if (waitpid(c->pid, &st, 0) < 0)
 		FAIL("waitpid collector: %s", strerror(errno));
 	c->pid = 0;
+	running = 0;
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "collector exit status 0x%x", st);
 }
 
