@@ -62,6 +62,13 @@ void coll_start(struct coll *c, const char *const *args)
 		dup2(pfd[1], 2);
 		close(pfd[0]);
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		/* LeakSanitizer stops the world with clone/ptrace/mprotect, which
+		 * the collector's seccomp filter refuses; the tests still check
+		 * their own leaks. Later ASAN_OPTIONS entries win. */
+		char asan[512];
+		const char *old = getenv("ASAN_OPTIONS");
+		snprintf(asan, sizeof(asan), "%s%sdetect_leaks=0", old ? old : "", old ? ":" : "");
+		setenv("ASAN_OPTIONS", asan, 1);
 		execv(bin, (char *const *)argv);
 		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
 		_exit(127);
