@@ -32,7 +32,10 @@ run() { # label syscall sample mode enter exit
 	"$coll" --rundir "$tmp/run" --ring1-size 1G --syscalls "$sc" --sample-bytes "$sample" \
 		--comm bpf_bench_load 2>"$tmp/err" &
 	cpid=$!
-	while ! grep -q ready "$tmp/err"; do sleep 0.05; done
+	while ! grep -q ready "$tmp/err"; do
+		kill -0 $cpid 2>/dev/null || { cat "$tmp/err" >&2; exit 1; }
+		sleep 0.05
+	done
 	c0=$(cpu_ticks $cpid)
 	"$load" "$mode" "$n" "$tmp/file"
 	sleep 0.3

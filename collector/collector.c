@@ -41,6 +41,14 @@
 #define TRACEFS "/sys/kernel/tracing"
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 #define MAX_PIDS 64
+/*
+ * The kernel wakes us when 1/WAKEUP_FRACTION of the ring buffer is waiting;
+ * below that we find events by polling every POLL_MS. So an event waits at
+ * most POLL_MS at low rates, and at high rates wakeups come per batch, not
+ * per event. Idle, that is 100 cheap wakeups a second.
+ */
+#define WAKEUP_FRACTION 16
+#define POLL_MS 10
 
 /* The syscalls that can be traced, by their tracepoint name. */
 static const char *const syscall_names[] = {
@@ -495,6 +503,7 @@ static void configure(struct nerrf_bpf *skel, const struct opts *o)
 	struct nerrf_bpf__rodata *r = skel->rodata;
 
 	r->sample_bytes = o->sample_bytes;
+	r->wakeup_bytes = o->ringbuf_size / WAKEUP_FRACTION;
 	r->all_writes = o->all_writes;
 	r->pid_include = o->npids > 0;
 	r->uid_on = o->uid_on;
@@ -718,9 +727,11 @@ static const char *load_hint(int e)
 	case EACCES:
 		return "run as root or with CAP_BPF and CAP_PERFMON";
 	case ENOMEM:
-	case E2BIG:
 		return "the ring buffer or a map could not be created; try a smaller "
 		       "--ringbuf-size or raise the memlock limit";
+	case E2BIG:
+		return "the verifier gave up on a program as too complex (log above); "
+		       "report it with the kernel version";
 	default:
 		return "the verifier rejected a program (log above); report it with the kernel version";
 	}
@@ -809,7 +820,11 @@ int main(int argc, char **argv)
 
 	next_stats = now_ns();
 	while (!stop) {
-		int n = ring_buffer__poll(rb, 100);
+		/* poll() only reads after a wakeup; consume() takes what waits below
+		 * the wakeup threshold. */
+		int n = ring_buffer__poll(rb, POLL_MS);
+		if (n >= 0)
+			n = ring_buffer__consume(rb);
 		if (n < 0 && n != -EINTR) {
 			err("polling the ring buffer: %s", strerror(-n));
 			goto out;
