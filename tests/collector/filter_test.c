@@ -107,29 +107,41 @@ int main(void)
 		coll_stop(&c);
 		coll_free(&c);
 	}
-	/* --exclude-tree: a process, its existing and its later children */
+	/* --exclude-tree: a process, a child it had before the collector started
+	 * (found in /proc), and a child it forks later (followed at fork). */
 	{
+		sigset_t set;
+		int pfd[2], st;
+		char b;
+		sigemptyset(&set);
+		sigaddset(&set, SIGUSR1);
+		sigprocmask(SIG_BLOCK, &set, NULL);
+		CHECK(pipe(pfd) == 0);
 		pid_t root = fork();
 		CHECK(root >= 0);
 		if (root == 0) {
-			/* Wait for SIGUSR1, then fork a child that opens a file. */
-			sigset_t s;
 			int sig;
-			sigemptyset(&s);
-			sigaddset(&s, SIGUSR1);
-			sigprocmask(SIG_BLOCK, &s, NULL);
-			sigwait(&s, &sig);
+			pid_t early = fork();
+			if (early == 0) {
+				sigwait(&set, &sig);
+				touch("bad-tree-early");
+				_exit(0);
+			}
+			CHECK(write(pfd[1], "x", 1) == 1);
+			sigwait(&set, &sig);
 			child_touch("tree-kid", "bad-tree-kid");
 			touch("bad-tree-root");
+			kill(early, SIGUSR1);
+			CHECK(waitpid(early, &st, 0) == early && st == 0);
 			_exit(0);
 		}
+		CHECK(read(pfd[0], &b, 1) == 1);
 		snprintf(tree, sizeof(tree), "%d", root);
 		const char *a[] = { "--exclude-tree", tree, "--syscalls", "openat", NULL };
 		coll_start(&c, a);
-		usleep(100000);
 		kill(root, SIGUSR1);
-		int st;
 		CHECK(waitpid(root, &st, 0) == root && st == 0);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
 		touch("marker");
 		expect_until_marker(&c, "bad-tree", NULL);
 		coll_stop(&c);
