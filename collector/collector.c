@@ -20,7 +20,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/capability.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -449,6 +451,16 @@ out:
 	return rc;
 }
 
+static bool has_cap(int cap)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+
+	if (syscall(SYS_capget, &h, d) < 0)
+		return false;
+	return d[cap / 32].effective & (1u << (cap % 32));
+}
+
 static int ensure_tracefs(void)
 {
 	if (access(TRACEFS "/events/syscalls", F_OK) == 0)
@@ -762,6 +774,12 @@ int main(int argc, char **argv)
 	if (access(BTF_PATH, R_OK) < 0) {
 		err(BTF_PATH " missing: this kernel has no BTF; boot a kernel with "
 		    "CONFIG_DEBUG_INFO_BTF=y");
+		goto out;
+	}
+	/* 38, 39: CAP_PERFMON, CAP_BPF (older headers lack the names) */
+	if (!has_cap(38) || !has_cap(39) || !has_cap(CAP_SETUID) || !has_cap(CAP_SETGID)) {
+		err("missing privileges: loading needs CAP_BPF and CAP_PERFMON, dropping them needs "
+		    "CAP_SETUID, CAP_SETGID and CAP_SETPCAP; run as root (or under the systemd unit)");
 		goto out;
 	}
 	if (nerrf_privdrop_lookup(o.user, o.ring_group, &uid, &gid, msg, sizeof(msg)) < 0) {
