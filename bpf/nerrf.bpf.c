@@ -192,7 +192,8 @@ out:
 
 static __always_inline void fill_header(struct nerrf_event *e, __u16 op, __s64 ret)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
+	/* A BTF pointer: the reads below are plain loads, not helper calls. */
+	struct task_struct *t = bpf_get_current_task_btf();
 	__u64 id = bpf_get_current_pid_tgid();
 	__u64 ug = bpf_get_current_uid_gid();
 
@@ -203,10 +204,10 @@ static __always_inline void fill_header(struct nerrf_event *e, __u16 op, __s64 r
 	e->ts_ns = bpf_ktime_get_ns();
 	e->tgid = id >> 32;
 	e->tid = (__u32)id;
-	e->ppid = BPF_CORE_READ(t, real_parent, tgid);
+	e->ppid = t->real_parent->tgid;
 	e->uid = (__u32)ug;
 	e->gid = ug >> 32;
-	e->mnt_ns = BPF_CORE_READ(t, nsproxy, mnt_ns, ns.inum);
+	e->mnt_ns = t->nsproxy->mnt_ns->ns.inum;
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->ret = ret;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
