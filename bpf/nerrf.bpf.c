@@ -77,7 +77,7 @@ enum kind {
 };
 
 struct inflight {
-	__u16 op;
+	__u16 op;     /* NERRF_OP_NONE: no syscall in flight */
 	__u8 kind;
 	__u8 vectored;
 	__s32 fd;     /* fd, or dirfd */
@@ -91,10 +91,15 @@ struct inflight {
 	__u64 file;   /* write: the struct file, held by the syscall */
 };
 
+/*
+ * Per thread, in task-local storage: a pointer fetch instead of a hash
+ * update at enter and a lookup + delete at exit, bounded by the number of
+ * threads, and freed with the thread, so a missed exit cannot leak.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, NERRF_INFLIGHT_MAX);
-	__type(key, __u64); /* pid_tgid */
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
 	__type(value, struct inflight);
 } inflight SEC(".maps");
 
@@ -550,23 +555,26 @@ static __always_inline int on_enter(struct inflight *a)
 		}
 		a->file = (__u64)f;
 	}
-	bpf_map_update_elem(&inflight, &id, a, BPF_ANY);
+	struct inflight *slot = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0,
+						     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (slot)
+		*slot = *a;
 	return 0;
 }
 
 static __always_inline int on_exit(__s64 ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct inflight *ap = bpf_map_lookup_elem(&inflight, &id);
+	struct inflight *ap = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	struct inflight a;
 	struct scratch *s;
 	struct nerrf_event *e;
 	__u32 zero = 0, off = 0;
 
-	if (!ap)
+	if (!ap || ap->op == NERRF_OP_NONE)
 		return 0;
 	a = *ap;
-	bpf_map_delete_elem(&inflight, &id);
+	ap->op = NERRF_OP_NONE;
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return 0;
@@ -804,7 +812,9 @@ int BPF_PROG(on_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	__u64 start, end;
 	long n;
 
-	if (!s || !bpf_map_lookup_elem(&inflight, &id))
+	struct inflight *a = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+
+	if (!s || !a || a->op == NERRF_OP_NONE)
 		return 0;
 	x = &s->exec;
 	x->flags = 0;
