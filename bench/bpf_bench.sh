@@ -45,9 +45,13 @@ run() { # label syscall sample mode enter exit
 	hz=$(getconf CLK_TCK)
 	python3 -c "
 e_t, e_c, x_t, x_c, n, ticks, hz = $1, $2, $3, $4, $n, $c1 - $c0, $hz
-print(f'$label: enter {e_t/max(e_c,1):.0f} ns + exit {x_t/max(x_c,1):.0f} ns = {e_t/max(e_c,1) + x_t/max(x_c,1):.0f} ns/event; collector {ticks/hz*1e9/n:.0f} ns/event')"
+en, ex = e_t / max(e_c, 1), x_t / max(x_c, 1)
+print(f'$label: enter {en:.0f} ns + exit {ex:.0f} ns = {en + ex:.0f} ns/event '
+      f'({en + ex - 2 * $floor:.0f} above the floor); collector {ticks / hz * 1e9 / n:.0f} ns/event')"
 }
 
+floor=$("$build/bench/bpf_bench_floor" "$build/bench/bpf_bench_floor.bpf.o" "$n")
+echo "floor: an empty program measures $floor ns per run (bpf_stats overhead on this machine)"
 run "openat" openat 0 open enter_openat exit_openat
 run "write, no sample" pwrite64 0 write enter_pwrite64 exit_pwrite64
 run "write, 64 B sample" pwrite64 64 write enter_pwrite64 exit_pwrite64

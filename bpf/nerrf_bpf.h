@@ -12,7 +12,6 @@
 #define NERRF_MAX_COMMS 8
 #define NERRF_MAX_PREFIXES 4
 #define NERRF_PREFIX_MAX 128     /* bytes of one path prefix, NUL included */
-#define NERRF_INFLIGHT_MAX 16384 /* threads inside a traced syscall at once */
 #define NERRF_EXEC_INFLIGHT_MAX 1024
 #define NERRF_SAMPLE_MAX NERRF_DATA_MAX
 
