@@ -89,6 +89,8 @@ struct inflight {
 	__u64 name;   /* user: path name; write: buffer or iovec array */
 	__u64 name2;  /* user: rename new name, xattr attribute name */
 	__u64 file;   /* write: the struct file, held by the syscall */
+	__s32 nr;     /* syscall number: an exit only takes its own enter's record */
+	__u32 _pad;
 };
 
 /*
@@ -560,7 +562,7 @@ static __always_inline int on_enter(struct inflight *a)
 	return 0;
 }
 
-static __always_inline int on_exit(__s64 ret)
+static __always_inline int on_exit(__s32 nr, __s64 ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct inflight *ap = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
@@ -573,6 +575,9 @@ static __always_inline int on_exit(__s64 ret)
 		return 0;
 	a = *ap;
 	ap->op = NERRF_OP_NONE;
+	/* A successful execveat exits as execve. */
+	if (a.nr != nr && a.kind != K_EXEC)
+		return 0;
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return 0;
@@ -703,7 +708,8 @@ static __always_inline int on_exit(__s64 ret)
 SEC("tracepoint")
 int exit_common(struct trace_event_raw_sys_exit *ctx)
 {
-	return on_exit(ctx->ret);
+	/* syscalls/sys_exit_* put a 4-byte __syscall_nr where the struct says id */
+	return on_exit((__s32)ctx->id, ctx->ret);
 }
 
 struct {
@@ -721,7 +727,8 @@ struct {
 	SEC("tracepoint/syscalls/sys_enter_" #sc)                                        \
 	int enter_##sc(struct trace_event_raw_sys_enter *ctx)                            \
 	{                                                                                \
-		struct inflight a = { .fd = AT_FDCWD, .fd2 = AT_FDCWD, .offset = -1 };   \
+		struct inflight a = { .fd = AT_FDCWD, .fd2 = AT_FDCWD, .offset = -1,     \
+				      .nr = (__s32)ctx->id };                            \
 		body;                                                                    \
 		return on_enter(&a);                                                     \
 	}                                                                                \
