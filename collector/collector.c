@@ -507,6 +507,9 @@ static int choose_programs(struct nerrf_bpf *skel, const struct opts *o)
 		err("no syscall left to trace; check --syscalls");
 		return -1;
 	}
+	/* A successful execveat returns through sys_exit_execve. */
+	if (bpf_program__autoload(skel->progs.enter_execveat))
+		bpf_program__set_autoload(skel->progs.exit_execve, true);
 	return 0;
 }
 

@@ -31,6 +31,7 @@ int main(void)
 {
 	char self[16], truepath[PATH_MAX];
 	const char *args[] = { "--pid", self, "--follow", "--syscalls", "execve,execveat", NULL };
+	const char *args_at[] = { "--pid", self, "--follow", "--syscalls", "execveat", NULL };
 	const struct nerrf_event *e;
 	struct coll c;
 	int st;
@@ -80,6 +81,16 @@ int main(void)
 	CHECK(e, "no exit event for %d", pid);
 	CHECK_EQ_U64(e->ret, st);
 
+	coll_stop(&c);
+	coll_free(&c);
+
+	/* execveat alone: its success still arrives (it exits as execve) */
+	coll_start(&c, args_at);
+	pid = run(1);
+	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	e = coll_find(&c, NERRF_OP_EXECVEAT, pid, NULL, 5000);
+	CHECK(e, "no execveat event for %d with --syscalls execveat", pid);
+	CHECK_STR(ev_path(e), truepath);
 	coll_stop(&c);
 	coll_free(&c);
 	return 0;
