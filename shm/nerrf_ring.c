@@ -29,6 +29,9 @@
 
 #define SPIN_NS 5000 /* spin this long before sleeping on the futex */
 
+#define MSG_NOT_REGULAR "ring path is not a regular file: remove it and restart the producer"
+#define MSG_NOT_READY "ring file is not initialised yet: start the producer (the consumer retries)"
+
 struct nerrf_ring {
 	enum nerrf_ring_role role;
 	int fd;
@@ -60,6 +63,9 @@ struct nerrf_ring {
 	bool relearn;         /* accept the next seq near expect (after attach/resync) */
 	uint64_t consumed, space_wakeups;
 	char *path;
+	bool borrowed;        /* mapping belongs to another handle (ring_consumer_view) */
+	const char *why;      /* last corruption seen */
+	bool bad_head_seen;   /* the last resync found the head out of reach */
 };
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -127,6 +133,12 @@ static bool cap_ok(uint64_t cap)
 
 static void ring_unmap(struct nerrf_ring *r)
 {
+	if (r->borrowed) {
+		r->data = NULL;
+		r->hdr = NULL;
+		r->borrowed = false;
+		return;
+	}
 	if (r->data)
 		munmap(r->data, r->cap);
 	if (r->hdr)
@@ -180,7 +192,7 @@ static void poison_old(int fd, size_t hsz, uint64_t gen)
 	struct ring_hdr *h = mmap(NULL, hsz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (h == MAP_FAILED)
 		return;
-	STORE_REL(&h->magic, 0);
+	/* magic stays valid, so sleeping consumers take the new generation as news */
 	STORE_REL(&h->generation, gen);
 	__atomic_store_n(&h->cons_sleeping, 0, __ATOMIC_SEQ_CST);
 	futex(&h->cons_sleeping, FUTEX_WAKE, INT_MAX, NULL);
@@ -190,10 +202,13 @@ static void poison_old(int fd, size_t hsz, uint64_t gen)
 /*
  * A file of the wrong size is replaced, not truncated: a consumer may have
  * it mapped, and shrinking a mapped file turns its next access into SIGBUS.
+ * The new file is initialised before it takes the name, so a consumer that
+ * follows the rename never finds it half-made.
  */
-static int replace_file(const char *path, mode_t mode, off_t size, int *fdp,
+static int replace_file(const char *path, mode_t mode, size_t hsz, uint64_t cap, int *fdp,
 			const char **err_msg)
 {
+	struct ring_hdr *h;
 	size_t n = strlen(path) + 16;
 	char *tmp = malloc(n);
 	int fd, ret = 0;
@@ -208,15 +223,23 @@ static int replace_file(const char *path, mode_t mode, off_t size, int *fdp,
 				 "check that the ring directory is writable by the producer");
 		goto out;
 	}
-	if (fchmod(fd, mode) < 0 || ftruncate(fd, size) < 0 || rename(tmp, path) < 0) {
-		ret = -errno;
-		set_msg(err_msg, "cannot size or rename the replacement ring file: "
-				 "check free space in the ring directory and its permissions");
-		unlink(tmp);
-		close(fd);
-		goto out;
-	}
+	if (fchmod(fd, mode) < 0 || ftruncate(fd, (off_t)(hsz + cap)) < 0)
+		goto fail;
+	h = mmap(NULL, hsz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (h == MAP_FAILED)
+		goto fail;
+	hdr_init(h, cap, hsz, new_generation(0));
+	munmap(h, hsz);
+	if (rename(tmp, path) < 0)
+		goto fail;
 	*fdp = fd;
+	goto out;
+fail:
+	ret = -errno;
+	set_msg(err_msg, "cannot size, map or rename the replacement ring file: check free "
+			 "space in the ring directory and its permissions");
+	unlink(tmp);
+	close(fd);
 out:
 	free(tmp);
 	return ret;
@@ -247,9 +270,12 @@ int nerrf_ring_open_producer(const char *path, size_t capacity, mode_t mode,
 		fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
 	}
 	if (fd < 0) {
-		set_msg(err_msg, "cannot open or create the ring file: check that its directory "
-				 "exists and is writable by the producer");
-		return -errno;
+		ret = -errno;
+		set_msg(err_msg, ret == -EISDIR ? MSG_NOT_REGULAR
+						: "cannot open or create the ring file: check that "
+						  "its directory exists and is writable by the "
+						  "producer");
+		return ret;
 	}
 	/* the mode is the caller's choice, whatever the umask says */
 	if ((created && fchmod(fd, mode) < 0) || fstat(fd, &st) < 0) {
@@ -259,20 +285,21 @@ int nerrf_ring_open_producer(const char *path, size_t capacity, mode_t mode,
 		return ret;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_msg(err_msg, "ring path is not a regular file: remove it and restart the producer");
+		set_msg(err_msg, MSG_NOT_REGULAR);
 		close(fd);
 		return -EINVAL;
 	}
 	if (st.st_size == 0) {
 		if (ftruncate(fd, want) < 0) {
 			ret = -errno;
-			set_msg(err_msg, "cannot size the ring file: check free space in its directory");
+			set_msg(err_msg, "cannot size the ring file: check free space in its "
+					 "directory");
 			close(fd);
 			return ret;
 		}
 	} else if (st.st_size != want) {
 		int nfd = -1;
-		ret = replace_file(path, mode, want, &nfd, err_msg);
+		ret = replace_file(path, mode, hsz, cap, &nfd, err_msg);
 		if (ret < 0) {
 			close(fd);
 			return ret;
@@ -290,12 +317,13 @@ int nerrf_ring_open_producer(const char *path, size_t capacity, mode_t mode,
 	}
 	r->role = NERRF_RING_PRODUCER;
 	r->fd = fd;
+	r->path = strdup(path);
 	r->hdr_size = hsz;
 	ring_set_cap(r, cap);
 	r->hdr = mmap(NULL, hsz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	r->data = mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t)hsz);
-	if (r->hdr == MAP_FAILED || r->data == MAP_FAILED) {
-		ret = -errno;
+	if (!r->path || r->hdr == MAP_FAILED || r->data == MAP_FAILED) {
+		ret = r->path ? -errno : -ENOMEM;
 		if (r->hdr == MAP_FAILED)
 			r->hdr = NULL;
 		if (r->data == MAP_FAILED)
@@ -332,6 +360,26 @@ int nerrf_ring_open_producer(const char *path, size_t capacity, mode_t mode,
 
 /* ---- consumer attach ---- */
 
+/* Takes up the consumer state of a freshly mapped ring from its header. */
+static void consumer_start(struct nerrf_ring *r)
+{
+	struct ring_hdr *h = r->hdr;
+	uint64_t head = LOAD_ACQ(&h->head), tail = LOAD(&h->tail);
+
+	if (tail > head || head - tail > r->cap || ((head | tail) & 7)) {
+		/* the published tail is garbage: start from the head */
+		ADD(&h->corrupt_resets, 1);
+		tail = head;
+		STORE_REL(&h->tail, tail);
+	}
+	r->tail = r->pub_tail = r->cached_head = tail;
+	r->consumed = LOAD(&h->consumed);
+	r->space_wakeups = LOAD(&h->space_wakeups);
+	r->expect = LOAD(&h->produced);
+	r->relearn = true;
+	r->cur_need = 0;
+}
+
 /* Maps path into r; on failure r keeps whatever it had. */
 static int consumer_map(struct nerrf_ring *r, const char **err_msg)
 {
@@ -339,7 +387,7 @@ static int consumer_map(struct nerrf_ring *r, const char **err_msg)
 	struct ring_hdr *h;
 	uint8_t *data;
 	struct stat st;
-	uint64_t cap, gen, head, tail;
+	uint64_t cap, gen;
 	int fd, ret;
 
 	fd = open(r->path, O_RDWR | O_CLOEXEC | O_NOFOLLOW);
@@ -350,8 +398,9 @@ static int consumer_map(struct nerrf_ring *r, const char **err_msg)
 					 "(the consumer retries)");
 			return -EAGAIN;
 		}
-		set_msg(err_msg, "cannot open the ring file: check that the consumer's user is "
-				 "in the ring file's group");
+		set_msg(err_msg, ret == -EISDIR ? MSG_NOT_REGULAR
+						: "cannot open the ring file: check that the "
+						  "consumer's user is in the ring file's group");
 		return ret;
 	}
 	if (fstat(fd, &st) < 0) {
@@ -361,13 +410,12 @@ static int consumer_map(struct nerrf_ring *r, const char **err_msg)
 		return ret;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		set_msg(err_msg, "ring path is not a regular file: remove it and restart the producer");
+		set_msg(err_msg, MSG_NOT_REGULAR);
 		close(fd);
 		return -EINVAL;
 	}
 	if ((uint64_t)st.st_size < hsz) {
-		set_msg(err_msg, "ring file is not initialised yet: start the producer "
-				 "(the consumer retries)");
+		set_msg(err_msg, MSG_NOT_READY);
 		close(fd);
 		return -EAGAIN;
 	}
@@ -379,8 +427,7 @@ static int consumer_map(struct nerrf_ring *r, const char **err_msg)
 		return ret;
 	}
 	ret = -EAGAIN;
-	set_msg(err_msg, "ring file is not initialised yet: start the producer "
-			 "(the consumer retries)");
+	set_msg(err_msg, MSG_NOT_READY);
 	if (LOAD_ACQ(&h->magic) != RING_MAGIC)
 		goto fail;
 	ret = -NERRF_RING_EVERSION;
@@ -420,20 +467,7 @@ static int consumer_map(struct nerrf_ring *r, const char **err_msg)
 	r->data = data;
 	ring_set_cap(r, cap);
 	r->gen = gen;
-	head = LOAD_ACQ(&h->head);
-	tail = LOAD(&h->tail);
-	if (tail > head || head - tail > cap || ((head | tail) & 7)) {
-		/* the published tail is garbage: start from the head, count what it skips */
-		ADD(&h->corrupt_resets, 1);
-		tail = head;
-		STORE_REL(&h->tail, tail);
-	}
-	r->tail = r->pub_tail = r->cached_head = tail;
-	r->consumed = LOAD(&h->consumed);
-	r->space_wakeups = LOAD(&h->space_wakeups);
-	r->expect = LOAD(&h->produced);
-	r->relearn = true;
-	r->cur_need = 0;
+	consumer_start(r);
 	return 0;
 fail:
 	munmap(h, hsz);
@@ -468,6 +502,32 @@ int nerrf_ring_open_consumer(const char *path, struct nerrf_ring **out, const ch
 	return 0;
 }
 
+int ring_consumer_view(const struct nerrf_ring *p, struct nerrf_ring **out)
+{
+	struct nerrf_ring *r;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	r->role = NERRF_RING_CONSUMER;
+	r->fd = -1;
+	r->path = strdup(p->path);
+	if (!r->path) {
+		free(r);
+		return -ENOMEM;
+	}
+	r->hdr = p->hdr;
+	r->hdr_size = p->hdr_size;
+	r->data = p->data;
+	r->borrowed = true;
+	ring_set_cap(r, p->cap);
+	r->gen = p->gen;
+	consumer_start(r);
+	*out = r;
+	return 0;
+}
+
 void nerrf_ring_close(struct nerrf_ring *r)
 {
 	if (!r)
@@ -498,16 +558,45 @@ static inline uint64_t space_needed(const struct nerrf_ring *r, uint64_t need)
 	return to_end < need ? to_end + need : need;
 }
 
+/*
+ * The identity line is the producer's alone: if something scribbled on it,
+ * put it back so consumers keep validating against the ring that is live.
+ */
+static bool repair_identity(struct nerrf_ring *r)
+{
+	struct ring_hdr *h = r->hdr;
+
+	if (LOAD(&h->magic) == RING_MAGIC && LOAD(&h->generation) == r->gen &&
+	    LOAD(&h->capacity) == r->cap && LOAD(&h->version) == RING_VERSION &&
+	    LOAD(&h->hdr_size) == r->hdr_size)
+		return false;
+	STORE(&h->version, RING_VERSION);
+	STORE(&h->hdr_size, (uint32_t)r->hdr_size);
+	STORE(&h->capacity, r->cap);
+	STORE(&h->generation, r->gen);
+	STORE_REL(&h->magic, RING_MAGIC);
+	ADD(&h->corrupt_resets, 1);
+	return true;
+}
+
 /* Re-reads the consumer's tail; false if it is corrupt (then the ring counts as full). */
 static bool refresh_tail(struct nerrf_ring *r)
 {
-	uint64_t t = LOAD_ACQ(&r->hdr->tail);
+	/* seq_cst: also wait_space()'s re-check after announcing sleep */
+	uint64_t t = __atomic_load_n(&r->hdr->tail, __ATOMIC_SEQ_CST);
 
 	if (t > r->head || r->head - t > r->cap || (t & 7)) {
 		/* count each bad value once, not every poll of it */
 		if (t != r->bad_tail)
 			ADD(&r->hdr->corrupt_resets, 1);
 		r->bad_tail = t;
+		/* the consumer may have followed a scribbled header: show it ours */
+		repair_identity(r);
+		if (LOAD(&r->hdr->head) != r->pub_head)
+			STORE_REL(&r->hdr->head, r->pub_head);
+		r->why = "consumer's tail index is outside the ring (ahead of the head, more "
+			 "than a capacity behind or unaligned): the ring counts as full until "
+			 "the consumer publishes a sane one";
 		return false;
 	}
 	r->cached_tail = t;
@@ -557,39 +646,24 @@ void nerrf_ring_commit(struct nerrf_ring *r)
 	r->resv_off = UINT64_MAX;
 }
 
-/*
- * The identity line is the producer's alone: if something scribbled on it,
- * put it back so consumers keep validating against the ring that is live.
- */
-static void repair_identity(struct nerrf_ring *r)
-{
-	struct ring_hdr *h = r->hdr;
-
-	if (LOAD(&h->magic) == RING_MAGIC && LOAD(&h->generation) == r->gen &&
-	    LOAD(&h->capacity) == r->cap && LOAD(&h->version) == RING_VERSION &&
-	    LOAD(&h->hdr_size) == r->hdr_size)
-		return;
-	STORE(&h->version, RING_VERSION);
-	STORE(&h->hdr_size, (uint32_t)r->hdr_size);
-	STORE(&h->capacity, r->cap);
-	STORE(&h->generation, r->gen);
-	STORE_REL(&h->magic, RING_MAGIC);
-	ADD(&h->corrupt_resets, 1);
-}
-
 void nerrf_ring_publish(struct nerrf_ring *r)
 {
 	struct ring_hdr *h = r->hdr;
+	bool repaired = repair_identity(r);
 
-	if (r->head == r->pub_head)
-		return;
-	repair_identity(r);
+	if (r->head == r->pub_head) {
+		/* nothing new; but restore an overwritten header and wake the consumer to see it */
+		if (LOAD(&h->head) == r->head && !repaired)
+			return;
+		if (LOAD(&h->head) != r->head)
+			ADD(&h->corrupt_resets, 1);
+	}
 	/* produced first: a kill between the stores counts unpublished records as lost */
 	STORE(&h->produced, r->rec);
-	STORE_REL(&h->head, r->head);
+	/* seq_cst store and load pair with wait_for()'s announce and re-check */
+	__atomic_store_n(&h->head, r->head, __ATOMIC_SEQ_CST);
 	r->pub_head = r->head;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (LOAD(&h->cons_sleeping) &&
+	if (__atomic_load_n(&h->cons_sleeping, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&h->cons_sleeping, 0, __ATOMIC_SEQ_CST)) {
 		futex(&h->cons_sleeping, FUTEX_WAKE, 1, NULL);
 		STORE(&h->wakeups, ++r->wakeups);
@@ -614,8 +688,9 @@ static struct timespec *rel_timeout(struct timespec *ts, uint64_t deadline)
 
 /*
  * Spin, then announce sleep on word and sleep until ready() or the deadline.
- * The announce/re-check pair against the peer's store/fence/check means
- * the peer either sees the announcement or we see its update.
+ * Announce-then-recheck here and publish-then-check-word on the peer's side
+ * are all seq_cst, so at least one side sees the other's store: either the
+ * re-check sees the new index or the peer sees the announcement and wakes us.
  */
 typedef bool ready_fn(struct nerrf_ring *r, uint64_t arg);
 
@@ -626,7 +701,9 @@ static int wait_for(struct nerrf_ring *r, uint32_t *word, ready_fn *ready, uint6
 	struct timespec ts;
 	unsigned int i = 0;
 
-	if (timeout_ms >= 0)
+	if (timeout_ms == 0)
+		return ready(r, arg) ? 0 : -ETIMEDOUT;
+	if (timeout_ms > 0)
 		deadline = start + (uint64_t)timeout_ms * 1000000ULL;
 	while (!ready(r, arg)) {
 		if (++i % 64 == 0 && now_ns() - start >= SPIN_NS)
@@ -639,7 +716,6 @@ sleep:
 		long rc;
 
 		__atomic_store_n(word, 1, __ATOMIC_SEQ_CST);
-		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (ready(r, arg)) {
 			__atomic_store_n(word, 0, __ATOMIC_RELAXED);
 			return 0;
@@ -673,8 +749,9 @@ int nerrf_ring_wait_space(struct nerrf_ring *r, size_t len, int timeout_ms)
 
 /* ---- consumer ---- */
 
-static const void *corrupt(int *err)
+static const void *corrupt(struct nerrf_ring *r, int *err, const char *why)
 {
+	r->why = why;
 	if (err)
 		*err = -NERRF_RING_ECORRUPT;
 	return NULL;
@@ -689,13 +766,24 @@ static int refresh_head(struct nerrf_ring *r)
 	uint64_t h;
 
 	if (LOAD_ACQ(&r->hdr->generation) != r->gen) {
-		if (consumer_map(r, NULL) == 0)
-			ADD(&r->hdr->corrupt_resets, 1);
-		return 0;
+		int ret = consumer_map(r, NULL);
+		/* -EAGAIN: a producer is still initialising the new ring; empty until then */
+		if (ret == -EAGAIN)
+			return 0;
+		if (ret < 0) {
+			r->why = "ring header changed generation but the ring does not validate "
+				 "(size, version): waiting for the producer to re-initialise it";
+			return -NERRF_RING_ECORRUPT;
+		}
+		ADD(&r->hdr->corrupt_resets, 1);
 	}
 	h = LOAD_ACQ(&r->hdr->head);
-	if (h < r->tail || h - r->tail > r->cap || (h & 7))
+	if (h < r->tail || h - r->tail > r->cap || (h & 7)) {
+		r->why = "producer's head index is outside the ring (behind the tail, past the "
+			 "capacity or unaligned)";
 		return -NERRF_RING_ECORRUPT;
+	}
+	r->bad_head_seen = false;
 	r->cached_head = h;
 	return 0;
 }
@@ -732,7 +820,7 @@ const void *nerrf_ring_peek(struct nerrf_ring *r, size_t *len, int *err)
 	for (;;) {
 		if (r->cached_head == r->tail) {
 			if (refresh_head(r) < 0)
-				return corrupt(err);
+				return corrupt(r, err, r->why);
 			if (r->cached_head == r->tail)
 				return NULL;
 		}
@@ -740,24 +828,28 @@ const void *nerrf_ring_peek(struct nerrf_ring *r, size_t *len, int *err)
 		to_end = r->cap - (r->tail & r->mask);
 		avail = r->cached_head - r->tail;
 		if (avail < REC_HDR)
-			return corrupt(err);
+			return corrupt(r, err, "published bytes end inside a record header");
 		/* one read: the peer may rewrite the header under us */
 		w = *(const volatile uint64_t *)p;
 		l = (uint32_t)w;
 		seq = (uint32_t)(w >> 32);
 		if (l & REC_PAD) {
-			if ((uint64_t)(l & ~REC_FLAGS) + REC_HDR != to_end || to_end > avail ||
-			    !seq_ok(r, seq, l & REC_RESTART))
-				return corrupt(err);
+			if ((uint64_t)(l & ~REC_FLAGS) + REC_HDR != to_end || to_end > avail)
+				return corrupt(r, err, "padding record does not end exactly at the "
+						       "end of the data area");
+			if (!seq_ok(r, seq, l & REC_RESTART))
+				return corrupt(r, err, "record sequence number out of order");
 			r->relearn = false;
 			r->tail += to_end;
 			continue;
 		}
 		l &= ~REC_RESTART;
 		need = rec_size(l);
-		if (l > r->max_rec || need > avail || need > to_end ||
-		    !seq_ok(r, seq, (uint32_t)w & REC_RESTART))
-			return corrupt(err);
+		if (l > r->max_rec || need > avail || need > to_end)
+			return corrupt(r, err, "record length runs past the published bytes, the "
+					       "data area or the largest record");
+		if (!seq_ok(r, seq, (uint32_t)w & REC_RESTART))
+			return corrupt(r, err, "record sequence number out of order");
 		r->relearn = false;
 		r->cur_need = need;
 		*len = l;
@@ -779,13 +871,16 @@ void nerrf_ring_consumer_publish(struct nerrf_ring *r)
 {
 	struct ring_hdr *h = r->hdr;
 
-	if (r->tail == r->pub_tail)
-		return;
+	if (r->tail == r->pub_tail) {
+		/* nothing new; but put the tail back if someone overwrote it */
+		if (LOAD(&h->tail) == r->tail)
+			return;
+		ADD(&h->corrupt_resets, 1);
+	}
 	STORE(&h->consumed, r->consumed);
-	STORE_REL(&h->tail, r->tail);
+	__atomic_store_n(&h->tail, r->tail, __ATOMIC_SEQ_CST);
 	r->pub_tail = r->tail;
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	if (LOAD(&h->prod_sleeping) &&
+	if (__atomic_load_n(&h->prod_sleeping, __ATOMIC_SEQ_CST) &&
 	    __atomic_exchange_n(&h->prod_sleeping, 0, __ATOMIC_SEQ_CST)) {
 		futex(&h->prod_sleeping, FUTEX_WAKE, 1, NULL);
 		STORE(&h->space_wakeups, ++r->space_wakeups);
@@ -804,10 +899,26 @@ size_t nerrf_ring_resync(struct nerrf_ring *r)
 	h = LOAD_ACQ(&r->hdr->head);
 	ADD(&r->hdr->corrupt_resets, 1);
 	if (h < r->tail || h - r->tail > r->cap || (h & 7)) {
-		/* the head itself is bad; the producer rewrites it at its next publish */
-		r->cached_head = r->tail;
+		/*
+		 * The head is bad, or our tail is (resync followed a scribbled
+		 * head past the producer). The producer puts its head back at
+		 * every publish and whenever it sees our tail out of reach: the
+		 * first time, give it that chance; if the head is still out of
+		 * reach at the next resync, it is the producer's own: follow it.
+		 */
+		if (!r->bad_head_seen) {
+			r->bad_head_seen = true;
+			r->cached_head = r->tail;
+			return 0;
+		}
+		r->bad_head_seen = false;
+		r->tail = r->cached_head = h & ~7ULL;
+		r->expect = LOAD(&r->hdr->produced);
+		r->relearn = true;
+		nerrf_ring_consumer_publish(r);
 		return 0;
 	}
+	r->bad_head_seen = false;
 	skipped = h - r->tail;
 	r->tail = r->cached_head = h;
 	r->expect = LOAD(&r->hdr->produced);
@@ -819,9 +930,15 @@ size_t nerrf_ring_resync(struct nerrf_ring *r)
 
 static bool data_ready(struct nerrf_ring *r, uint64_t unused)
 {
+	uint64_t h = __atomic_load_n(&r->hdr->head, __ATOMIC_SEQ_CST);
+
 	(void)unused;
-	/* any change, even a corrupt head or a new generation, is for peek to judge */
-	return LOAD_ACQ(&r->hdr->head) != r->tail || LOAD(&r->hdr->generation) != r->gen;
+	/*
+	 * A corrupt head or header is not data: sleep until the producer's next
+	 * publish restores it (and wakes us).
+	 */
+	return (h != r->tail && h - r->tail <= r->cap && !(h & 7)) ||
+	       (LOAD(&r->hdr->generation) != r->gen && LOAD(&r->hdr->magic) == RING_MAGIC);
 }
 
 int nerrf_ring_wait(struct nerrf_ring *r, int timeout_ms)
@@ -830,6 +947,16 @@ int nerrf_ring_wait(struct nerrf_ring *r, int timeout_ms)
 	if (r->cached_head != r->tail)
 		return 0;
 	return wait_for(r, &r->hdr->cons_sleeping, data_ready, 0, timeout_ms);
+}
+
+const char *nerrf_ring_corruption(const struct nerrf_ring *r)
+{
+	return r->why;
+}
+
+void *ring_data_area(const struct nerrf_ring *r)
+{
+	return r->data;
 }
 
 /* ---- counters ---- */

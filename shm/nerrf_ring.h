@@ -25,6 +25,20 @@
  * nerrf_ring_consumer_publish() (or nerrf_ring_wait()). Publish after
  * handing records on to bound it; nerrf_ring_close() publishes too.
  *
+ * Corruption: the producer never reads the data area and keeps its header
+ * line (identity, head) right: each publish restores whatever a peer
+ * overwrote. The consumer reports bad records and indices through peek's
+ * -NERRF_RING_ECORRUPT and skips them with resync; after a resync (or an
+ * attach) it takes the sequence number of the next record if it is within
+ * a ring's worth of the producer's counter. Payload bytes are not checked:
+ * a record's contents are only as good as the peer that wrote them.
+ *
+ * Syscalls in steady state: none per record; futex only when a side sleeps
+ * or wakes the other, clock_gettime (vDSO) while waiting. A consumer that
+ * follows a re-initialised ring re-opens the path (openat, fstat, mmap,
+ * munmap, close); the producer needs those, ftruncate, fchmod, getrandom
+ * and rename only in nerrf_ring_open_producer().
+ *
  * Not thread-safe: one thread per side per ring.
  */
 #ifndef NERRF_RING_H
@@ -103,6 +117,12 @@ int nerrf_ring_wait_space(struct nerrf_ring *r, size_t len, int timeout_ms);
  * calls nerrf_ring_resync().
  */
 const void *nerrf_ring_peek(struct nerrf_ring *r, size_t *len, int *err);
+/*
+ * What the last corruption was (a static sentence for the log), or NULL if
+ * none was seen. Set when peek returns -NERRF_RING_ECORRUPT and when the
+ * producer finds the consumer's tail outside the ring.
+ */
+const char *nerrf_ring_corruption(const struct nerrf_ring *r);
 /* Done with the record returned by the last peek. */
 void nerrf_ring_release(struct nerrf_ring *r);
 /* Publish the consumer position (frees space for the producer). */

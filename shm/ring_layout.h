@@ -57,4 +57,15 @@ _Static_assert(offsetof(struct ring_hdr, head) == RING_LINE, "producer line");
 _Static_assert(offsetof(struct ring_hdr, tail) == 2 * RING_LINE, "consumer line");
 _Static_assert(offsetof(struct ring_hdr, corrupt_resets) == 3 * RING_LINE, "corruption line");
 
+struct nerrf_ring;
+
+/*
+ * For tests: a consumer handle on the producer handle's own mapping, so that
+ * ThreadSanitizer, which tracks addresses, sees both sides touch the same
+ * memory. Production consumers use nerrf_ring_open_consumer().
+ */
+int ring_consumer_view(const struct nerrf_ring *producer, struct nerrf_ring **out);
+/* For tests: where this handle mapped the data area (capacity bytes). */
+void *ring_data_area(const struct nerrf_ring *r);
+
 #endif /* NERRF_RING_LAYOUT_H */

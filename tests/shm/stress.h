@@ -4,7 +4,7 @@
  * length (a function of n) and a checksum of its pattern bytes, so the
  * consumer can verify every byte and account for every gap.
  *
- * The producer alternates phases of 2^20 records: in odd phases it drops
+ * The producer alternates phases of 2^16 records: in odd phases it drops
  * (and counts) when the ring is full, in even ones it waits for space. The
  * last records are always waited for, so the consumer knows when it is done.
  */
@@ -15,7 +15,7 @@
 
 #include "ring_test.h"
 
-#define STRESS_PHASE_SHIFT 20
+#define STRESS_PHASE_SHIFT 16
 #define STRESS_TAIL 4096   /* final records sent lossless */
 #define STRESS_BATCH 16    /* records per producer publish */
 #define STRESS_RELEASE 64  /* records per consumer publish */
@@ -79,7 +79,8 @@ static inline uint64_t stress_produce(struct nerrf_ring *p, uint64_t first, uint
 			while (!(w = nerrf_ring_reserve(p, len)) && stress_lossless(n, total)) {
 				int ret = nerrf_ring_wait_space(p, len, 10000);
 				if (ret < 0 && ret != -EINTR)
-					FAIL("wait_space for record %" PRIu64 ": %s", n, strerror(-ret));
+					FAIL("wait_space for record %" PRIu64 ": %s", n,
+					     strerror(-ret));
 			}
 			if (!w) {
 				nerrf_ring_count_drop(p, len);
@@ -133,13 +134,14 @@ static inline void stress_consume(struct nerrf_ring *c, uint64_t total, struct s
 		int err;
 		const void *p = nerrf_ring_peek(c, &len, &err);
 		if (err)
-			FAIL("peek after record %" PRIu64 ": error %d (corrupt ring)", res->next, err);
+			FAIL("peek after record %" PRIu64 ": %s", res->next,
+			     nerrf_ring_corruption(c));
 		if (!p) {
 			int ret = nerrf_ring_wait(c, 1000);
 			unpublished = 0;
 			if (ret == -ETIMEDOUT && !alive())
-				FAIL("producer gone after record %" PRIu64 " of %" PRIu64, res->next,
-				     total);
+				FAIL("producer gone after record %" PRIu64 " of %" PRIu64,
+				     res->next, total);
 			continue;
 		}
 		uint64_t n = stress_check(p, len);
