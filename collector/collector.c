@@ -719,8 +719,11 @@ static void stats_emit(struct stats *s, struct drain *d)
 	}
 	dst = nerrf_ring_reserve(d->ring, s->rec_size);
 	if (!dst) {
-		nerrf_ring_count_drop(d->ring, s->rec_size);
-		d->dropped++;
+		/*
+		 * Not counted: ring1_dropped counts events, like kernel_emitted, so
+		 * that emitted = delivered + lost holds exactly; and the next stats
+		 * record carries these cumulative counters anyway.
+		 */
 		return;
 	}
 	memcpy(dst, k, s->rec_size);
