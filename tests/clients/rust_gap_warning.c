@@ -3,14 +3,18 @@
  * nerrf-subscribe warns on stderr, with the count, for every publisher_seq
  * gap: frozen (SIGSTOP) while far more batches arrive than its queues hold,
  * then thawed, it prints whole batches, and the batches it printed plus the
- * ones it says it missed are exactly the batches sent.
+ * ones it says it missed are exactly the batches sent. The encoder's
+ * batch_seq counts by twos here, so only publisher_seq gives that sum.
  */
 #include "rusttest.h"
 
 #define NBATCH 400
 #define NEV 48
 
-/* Batches seen in the output (pt_make_batch: event i of batch s has bytes s * 1000 + i). */
+/* Batch s goes out with batch_seq 2s; pt_make_batch gives its event i bytes = 2000s + i. */
+#define BATCH_SEQ(s) (2 * (s))
+
+/* Batches seen in the output. */
 static unsigned count_batches(const char *path, unsigned *lines, bool seen[NBATCH + 2])
 {
 	FILE *f = fopen(path, "r");
@@ -25,7 +29,7 @@ static unsigned count_batches(const char *path, unsigned *lines, bool seen[NBATC
 	for (ssize_t len; (len = getline(&line, &cap, f)) > 0 && line[len - 1] == '\n';) {
 		const char *b = strstr(line, "\"bytes\": \"");
 		CHECK(b != NULL, "event line without bytes: %s", line);
-		unsigned long s = strtoul(b + 10, NULL, 10) / 1000;
+		unsigned long s = strtoul(b + 10, NULL, 10) / 2000;
 		CHECK(s >= 1 && s <= NBATCH + 1, "batch %lu: %s", s, line);
 		batches += !seen[s];
 		seen[s] = true;
@@ -55,7 +59,7 @@ int main(void)
 	pid_t sub = rt_subscriber(bin, out, serr, "--url", url, NULL);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 2), NULL);
 
-	size_t n = pt_make_batch(rec, sizeof(rec), 1, 1, 5, 8);
+	size_t n = pt_make_batch(rec, sizeof(rec), BATCH_SEQ(1), 1, 5, 8);
 	CHECK(pt_put(r2, rec, n) == 0);
 	for (uint64_t end = pt_now_ms() + 10000; pt_now_ms() < end; usleep(10000))
 		if (count_batches(out, &lines, seen) == 1)
@@ -65,13 +69,13 @@ int main(void)
 	kill(sub, SIGSTOP);
 	/* 48 KiB batches, far more than 4 queued messages plus socket buffers hold. */
 	for (uint64_t s = 2; s <= NBATCH; s++) {
-		n = pt_make_batch(rec, sizeof(rec), s, NEV, 5, 1000);
+		n = pt_make_batch(rec, sizeof(rec), BATCH_SEQ(s), NEV, 5, 1000);
 		CHECK(pt_put(r2, rec, n) == 0);
 	}
 	usleep(300 * 1000);
 	kill(sub, SIGCONT);
 	/* A last batch that arrives after the thaw, so the end is known. */
-	n = pt_make_batch(rec, sizeof(rec), NBATCH + 1, 1, 5, 8);
+	n = pt_make_batch(rec, sizeof(rec), BATCH_SEQ(NBATCH + 1), 1, 5, 8);
 	CHECK(pt_put(r2, rec, n) == 0);
 	for (uint64_t end = pt_now_ms() + 15000; pt_now_ms() < end; usleep(20000))
 		if (count_batches(out, &lines, seen) && seen[NBATCH + 1])
