@@ -149,7 +149,8 @@ static double run(const char *bin, unsigned nevents, unsigned nbatch)
 		}
 		/* Read only publisher_seq, right after the encoder's bytes: decoding
 		 * whole batches would measure this thread, not the publisher. */
-		const uint8_t *t = (const uint8_t *)nng_msg_body(m) + 4 + (n - sizeof(struct nerrf_r2_hdr));
+		const uint8_t *t =
+			(const uint8_t *)nng_msg_body(m) + 4 + (n - sizeof(struct nerrf_r2_hdr));
 		if (nng_msg_len(m) < 4 + n - sizeof(struct nerrf_r2_hdr) + 2 || t[0] != (7 << 3))
 			die("no publisher_seq after the batch");
 		uint64_t seq = 0;
@@ -177,7 +178,8 @@ static double run(const char *bin, unsigned nevents, unsigned nbatch)
 	double cpu_ns = ((double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) * 1e9 +
 			 (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) * 1e3 +
 			 (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1e9 +
-			 (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) * 1e3) / (nbatch + warm);
+			 (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) * 1e3) /
+			(nbatch + warm);
 	nng_close(s);
 	nerrf_ring_close(r);
 	char cmd[128];
@@ -185,8 +187,8 @@ static double run(const char *bin, unsigned nevents, unsigned nbatch)
 	if (system(cmd) != 0)
 		fprintf(stderr, "publisher_bench: could not remove %s\n", dir);
 	printf("  %3u events/batch (%5zu bytes): publisher CPU %6.0f ns/batch (%5.1f ns/event); "
-	       "wall %6.0f ns/batch; %u batches, %u lost by the subscriber\n", nevents, n, cpu_ns,
-	       cpu_ns / nevents, (double)(t1 - t0) / nbatch, nbatch, lost);
+	       "wall %6.0f ns/batch; %u batches, %u lost by the subscriber\n",
+	       nevents, n, cpu_ns, cpu_ns / nevents, (double)(t1 - t0) / nbatch, nbatch, lost);
 	return cpu_ns;
 }
 

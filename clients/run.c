@@ -32,16 +32,17 @@
 #define MAX_ARGS 128
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
-#define STABLE_MS 10000       /* a stage that ran this long restarts with the minimum backoff */
-#define STARTUP_FAIL_MS 2000  /* a first start that exits non-zero this fast is a setup error */
+#define STABLE_MS 10000	     /* a stage that ran this long restarts with the minimum backoff */
+#define STARTUP_FAIL_MS 2000 /* a first start that exits non-zero this fast is a setup error */
 #define STOP_GRACE_MS 5000
 
 enum { COLLECTOR, ENCODER, PUBLISHER, PRINTER, NSTAGES };
 
 struct stage {
 	const char *name;
-	bool privileged;  /* keeps root at exec (the collector drops privileges itself) */
+	bool privileged; /* keeps root at exec (the collector drops privileges itself) */
 	bool enabled;
+	bool prints; /* owns stdout (the --print subscriber) */
 	char path[PATH_MAX];
 	char *argv[MAX_ARGS];
 	int argc;
@@ -85,7 +86,7 @@ static void run_usage(FILE *f)
 	      "Run as root; works straight from the build directory.\n\n"
 	      "  --print              also print live events (as `nerrf tail` would)\n"
 	      "  --json               with --print: JSON lines instead of a table\n"
-	      "  --rundir DIR         runtime directory for the rings and socket (default /run/nerrf)\n"
+	      "  --rundir DIR         directory for the rings and the socket (default /run/nerrf)\n"
 	      "  --user NAME          user the stages run as (default nobody)\n"
 	      "  --listen URL         publisher listen address (repeatable)\n"
 	      "  --encoder-arg ARG    pass ARG to nerrf-encoder (repeatable)\n"
@@ -105,8 +106,10 @@ static int find_stage(const char *self_dir, const char *name, char *out, size_t 
 		snprintf(out, len, "%s/nerrf-%s", libexec, name);
 		if (access(out, X_OK) == 0)
 			return 0;
-		fprintf(stderr, "nerrf run: %s is not an executable file: set NERRF_LIBEXEC to the "
-			"directory holding the nerrf-* stage binaries\n", out);
+		fprintf(stderr,
+			"nerrf run: %s is not an executable file: set NERRF_LIBEXEC to the "
+			"directory holding the nerrf-* stage binaries\n",
+			out);
 		return -1;
 	}
 	snprintf(out, len, "%s/nerrf-%s", self_dir, name);
@@ -115,9 +118,10 @@ static int find_stage(const char *self_dir, const char *name, char *out, size_t 
 	snprintf(out, len, "%s/../%s/nerrf-%s", self_dir, name, name);
 	if (access(out, X_OK) == 0)
 		return 0;
-	fprintf(stderr, "nerrf run: cannot find nerrf-%s beside %s or in %s/../%s: build it "
-		"(ninja -C build) or set NERRF_LIBEXEC to where it is installed\n", name, self_dir,
-		self_dir, name);
+	fprintf(stderr,
+		"nerrf run: cannot find nerrf-%s beside %s or in %s/../%s: build it "
+		"(ninja -C build) or set NERRF_LIBEXEC to where it is installed\n",
+		name, self_dir, self_dir, name);
 	return -1;
 }
 
@@ -162,32 +166,37 @@ static int parse_run(int argc, char **argv, struct run_opts *o, struct stage *st
 			if (push_arg(&st[PUBLISHER], v))
 				return -1;
 		} else if (strncmp(a, "--", 2) == 0 && a[2]) {
-			/* run takes no positional arguments: a non-option after an option is its value. */
+			/* No positional arguments: a non-option after an option is its value. */
 			if (push_arg(&st[COLLECTOR], a))
 				return -1;
 			if (!strchr(a, '=') && i + 1 < argc && argv[i + 1][0] != '-' &&
 			    push_arg(&st[COLLECTOR], argv[++i]))
 				return -1;
 		} else if (strcmp(a, "--") != 0) {
-			fprintf(stderr, "nerrf run: unexpected argument '%s' (see nerrf run --help)\n", a);
+			fprintf(stderr,
+				"nerrf run: unexpected argument '%s' (see nerrf run --help)\n", a);
 			return -1;
 		}
 	}
 	return 0;
 }
 
-/* The rundir belongs to the stage user, so the unprivileged stages can create ring2 and the socket. */
+/* The rundir belongs to the stage user: the unprivileged stages create ring2 and the socket. */
 static int make_rundir(const char *dir, uid_t uid, gid_t gid)
 {
 	struct stat sb;
 	if (mkdir(dir, 0770) != 0 && errno != EEXIST) {
-		fprintf(stderr, "nerrf run: cannot create %s: %s; create its parent or choose "
-			"another --rundir\n", dir, strerror(errno));
+		fprintf(stderr,
+			"nerrf run: cannot create %s: %s; create its parent or choose "
+			"another --rundir\n",
+			dir, strerror(errno));
 		return -1;
 	}
 	if (lstat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
-		fprintf(stderr, "nerrf run: %s is not a directory: remove it or choose another "
-			"--rundir\n", dir);
+		fprintf(stderr,
+			"nerrf run: %s is not a directory: remove it or choose another "
+			"--rundir\n",
+			dir);
 		return -1;
 	}
 	if (chown(dir, uid, gid) != 0 || chmod(dir, 0770) != 0) {
@@ -214,9 +223,12 @@ static pid_t start_stage(struct stage *s, uid_t uid, gid_t gid, const char *user
 		return pid;
 	}
 
-	/* Child. Own process group: a terminal's Ctrl-C reaches only the supervisor, which stops the stages in order. */
+	/*
+	 * Child. Own process group: a terminal's Ctrl-C reaches only the
+	 * supervisor, which stops the stages in order.
+	 */
 	setpgid(0, 0);
-	if (s->name != NULL && strcmp(s->name, "printer") != 0)
+	if (!s->prints)
 		dup2(STDERR_FILENO, STDOUT_FILENO); /* stdout carries --print output only */
 	if (!s->privileged) {
 		if (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
@@ -235,7 +247,8 @@ static pid_t start_stage(struct stage *s, uid_t uid, gid_t gid, const char *user
 	fprintf(stderr, "nerrf run: cannot execute %s as %s: %s%s\n", s->path,
 		s->privileged ? "root" : user, strerror(errno),
 		errno == EACCES ? " (the stage user needs read and search access to the build "
-				  "tree: chmod o+rX along its path, or use --user)" : "");
+				  "tree: chmod o+rX along its path, or use --user)"
+				: "");
 	_exit(127);
 }
 
@@ -293,7 +306,7 @@ int cmd_run(int argc, char **argv)
 		[COLLECTOR] = {.name = "collector", .privileged = true, .enabled = true},
 		[ENCODER] = {.name = "encoder", .enabled = true},
 		[PUBLISHER] = {.name = "publisher", .enabled = true},
-		[PRINTER] = {.name = "printer"},
+		[PRINTER] = {.name = "printer", .prints = true},
 	};
 	struct run_opts o = {.rundir = NERRF_DEFAULT_RUNDIR, .user = "nobody"};
 	char self[PATH_MAX], self_dir[PATH_MAX], pidbuf[32], urlbuf[PATH_MAX + 16];
@@ -325,8 +338,10 @@ int cmd_run(int argc, char **argv)
 	st[COLLECTOR].argv[rundir_at + 2] = (char *)o.user;
 
 	if (geteuid() != 0) {
-		fprintf(stderr, "nerrf run: must run as root: the collector loads BPF programs "
-			"(try: sudo %s run ...)\n", argv[0]);
+		fprintf(stderr,
+			"nerrf run: must run as root: the collector loads BPF programs "
+			"(try: sudo %s run ...)\n",
+			argv[0]);
 		return 1;
 	}
 	struct passwd *pw = getpwnam(o.user);
@@ -338,7 +353,8 @@ int cmd_run(int argc, char **argv)
 	uid_t uid = pw->pw_uid;
 	gid_t gid = pw->pw_gid;
 	if (uid == 0) {
-		fprintf(stderr, "nerrf run: --user %s is root: choose an unprivileged user\n", o.user);
+		fprintf(stderr, "nerrf run: --user %s is root: choose an unprivileged user\n",
+			o.user);
 		return 1;
 	}
 
@@ -381,8 +397,10 @@ int cmd_run(int argc, char **argv)
 	for (int i = 0; i < NSTAGES; i++)
 		if (st[i].enabled && start_stage(&st[i], uid, gid, o.user, &oldmask) < 0)
 			goto stop;
-	fprintf(stderr, "nerrf run: collector %d, encoder %d, publisher %d; rundir %s; Ctrl-C "
-		"stops\n", st[COLLECTOR].pid, st[ENCODER].pid, st[PUBLISHER].pid, o.rundir);
+	fprintf(stderr,
+		"nerrf run: collector %d, encoder %d, publisher %d; rundir %s; Ctrl-C "
+		"stops\n",
+		st[COLLECTOR].pid, st[ENCODER].pid, st[PUBLISHER].pid, o.rundir);
 
 	for (;;) {
 		struct timespec ts = {.tv_nsec = 100 * 1000000};
@@ -414,27 +432,32 @@ int cmd_run(int argc, char **argv)
 			}
 			if (s->starts == 1 && ran < STARTUP_FAIL_MS && WIFEXITED(status) &&
 			    WEXITSTATUS(status) != 0) {
-				fprintf(stderr, "nerrf run: %s at start; its message above says why. "
-					"Stopping.\n", what);
+				fprintf(stderr,
+					"nerrf run: %s at start; its message above says why. "
+					"Stopping.\n",
+					what);
 				fatal = true;
 				continue;
 			}
-			s->backoff_ms = ran >= STABLE_MS || !s->backoff_ms ?
-						BACKOFF_MIN_MS :
-						(s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS :
-										      s->backoff_ms * 2);
+			s->backoff_ms =
+				ran >= STABLE_MS || !s->backoff_ms
+					? BACKOFF_MIN_MS
+					: (s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
+									      : s->backoff_ms * 2);
 			s->restart_at_ms = now_ms() + s->backoff_ms;
-			fprintf(stderr, "nerrf run: %s; restarting it in %u ms\n", what, s->backoff_ms);
+			fprintf(stderr, "nerrf run: %s; restarting it in %u ms\n", what,
+				s->backoff_ms);
 		}
 		if (fatal)
 			break;
 		uint64_t t = now_ms();
 		for (int i = 0; i < NSTAGES; i++) {
-			if (st[i].enabled && st[i].pid == 0 && st[i].restart_at_ms && t >= st[i].restart_at_ms) {
+			if (st[i].enabled && st[i].pid == 0 && st[i].restart_at_ms &&
+			    t >= st[i].restart_at_ms) {
 				st[i].restart_at_ms = 0;
 				if (start_stage(&st[i], uid, gid, o.user, &oldmask) > 0)
-					fprintf(stderr, "nerrf run: %s restarted (pid %d)\n", st[i].name,
-						st[i].pid);
+					fprintf(stderr, "nerrf run: %s restarted (pid %d)\n",
+						st[i].name, st[i].pid);
 				else
 					st[i].restart_at_ms = t + BACKOFF_MAX_MS;
 			}

@@ -75,9 +75,10 @@ static int subscribe(const char *cmd, const char *url, bool events, bool stats, 
 	if (rv == 0)
 		rv = nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK);
 	if (rv != 0) {
-		fprintf(stderr, "nerrf %s: cannot subscribe to %s: %s; give the publisher's "
-			"address with --url (ipc:///path or tcp://host:port)\n", cmd, url,
-			nng_strerror(rv));
+		fprintf(stderr,
+			"nerrf %s: cannot subscribe to %s: %s; give the publisher's "
+			"address with --url (ipc:///path or tcp://host:port)\n",
+			cmd, url, nng_strerror(rv));
 		return -1;
 	}
 	*out = s;
@@ -145,9 +146,10 @@ static void print_json(FILE *f, const Event *e)
 {
 	char ts[64];
 	format_ts(e->ts, ts, sizeof(ts));
-	fprintf(f, "{\"ts\":\"%s\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"ppid\":%" PRIu32
-		",\"uid\":%" PRIu32 ",\"gid\":%" PRIu32 ",\"comm\":", ts, e->pid, e->tid, e->ppid,
-		e->uid, e->gid);
+	fprintf(f,
+		"{\"ts\":\"%s\",\"pid\":%" PRIu32 ",\"tid\":%" PRIu32 ",\"ppid\":%" PRIu32
+		",\"uid\":%" PRIu32 ",\"gid\":%" PRIu32 ",\"comm\":",
+		ts, e->pid, e->tid, e->ppid, e->uid, e->gid);
 	put_json_str(f, e->comm);
 	fputs(",\"syscall\":", f);
 	put_json_str(f, e->syscall);
@@ -155,12 +157,14 @@ static void print_json(FILE *f, const Event *e)
 	put_json_str(f, e->path);
 	fputs(",\"new_path\":", f);
 	put_json_str(f, e->new_path);
-	fprintf(f, ",\"ret_val\":%" PRId64 ",\"bytes\":%" PRIu64 ",\"flags\":%" PRIu32
-		",\"mode\":%" PRIu32 ",\"offset\":%" PRId64 ",\"inode\":%" PRIu64 ",\"dev\":%" PRIu32
-		",\"cgroup_id\":%" PRIu64 ",\"container_id\":",
+	fprintf(f,
+		",\"ret_val\":%" PRId64 ",\"bytes\":%" PRIu64 ",\"flags\":%" PRIu32
+		",\"mode\":%" PRIu32 ",\"offset\":%" PRId64 ",\"inode\":%" PRIu64
+		",\"dev\":%" PRIu32 ",\"cgroup_id\":%" PRIu64 ",\"container_id\":",
 		e->ret_val, e->bytes, e->flags, e->mode, e->offset, e->inode, e->dev, e->cgroup_id);
 	put_json_str(f, e->container_id);
-	fprintf(f, ",\"mnt_ns\":%" PRIu32 ",\"fd\":%" PRId32 ",\"seq\":%" PRIu64 ",\"cpu\":%" PRIu32
+	fprintf(f,
+		",\"mnt_ns\":%" PRIu32 ",\"fd\":%" PRId32 ",\"seq\":%" PRIu64 ",\"cpu\":%" PRIu32
 		",\"mono_ns\":%" PRIu64 ",\"arg_flags\":%" PRIu64 ",\"trunc_flags\":%" PRIu32,
 		e->mnt_ns, e->fd, e->seq, e->cpu, e->mono_ns, e->arg_flags, e->trunc_flags);
 	if (e->raw_path && *e->raw_path) {
@@ -275,22 +279,27 @@ struct seen {
 static void check_gaps(const EventBatch *b, struct seen *s)
 {
 	if (s->publisher_seq && b->publisher_seq > s->publisher_seq + 1)
-		fprintf(stderr, "nerrf tail: warning: missed %" PRIu64 " batches (publisher_seq %"
-			PRIu64 " to %" PRIu64 "): this subscriber read too slowly; filter with "
+		fprintf(stderr,
+			"nerrf tail: warning: missed %" PRIu64 " batches (publisher_seq %" PRIu64
+			" to %" PRIu64 "): this subscriber read too slowly; filter with "
 			"fewer options, or raise nerrf-publisher --sendbuf\n",
 			b->publisher_seq - s->publisher_seq - 1, s->publisher_seq + 1,
 			b->publisher_seq - 1);
 	else if (s->publisher_seq && b->publisher_seq <= s->publisher_seq)
-		fprintf(stderr, "nerrf tail: note: the publisher restarted (publisher_seq %" PRIu64
-			" after %" PRIu64 ")\n", b->publisher_seq, s->publisher_seq);
+		fprintf(stderr,
+			"nerrf tail: note: the publisher restarted (publisher_seq %" PRIu64
+			" after %" PRIu64 ")\n",
+			b->publisher_seq, s->publisher_seq);
 	s->publisher_seq = b->publisher_seq;
 
 	uint64_t loss = loss_total(b->loss);
 	if (b->encoder_start_ns != s->encoder_start_ns)
 		s->loss = 0; /* the encoder restarted: its counters restarted too */
 	if (loss > s->loss && s->encoder_start_ns)
-		fprintf(stderr, "nerrf tail: warning: the pipeline counted %" PRIu64 " more lost "
-			"events (see nerrf stats for where)\n", loss - s->loss);
+		fprintf(stderr,
+			"nerrf tail: warning: the pipeline counted %" PRIu64 " more lost "
+			"events (see nerrf stats for where)\n",
+			loss - s->loss);
 	s->loss = loss;
 	s->encoder_start_ns = b->encoder_start_ns;
 }
@@ -362,7 +371,8 @@ int cmd_tail(int argc, char **argv)
 		case 's':
 		case 'P':
 			if ((c == 's' ? o.nsyscalls : o.nprefixes) == MAX_FILTERS) {
-				fprintf(stderr, "nerrf tail: at most %d of each filter\n", MAX_FILTERS);
+				fprintf(stderr, "nerrf tail: at most %d of each filter\n",
+					MAX_FILTERS);
 				return 2;
 			}
 			if (c == 's')
@@ -394,7 +404,8 @@ int cmd_tail(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "nerrf tail: unexpected argument '%s' (see --help)\n", argv[optind]);
+		fprintf(stderr, "nerrf tail: unexpected argument '%s' (see --help)\n",
+			argv[optind]);
 		return 2;
 	}
 	if (!o.url)
@@ -418,7 +429,8 @@ int cmd_tail(int argc, char **argv)
 			continue;
 		if (rv != 0) {
 			if (!nerrf_stop) {
-				fprintf(stderr, "nerrf tail: receive failed: %s\n", nng_strerror(rv));
+				fprintf(stderr, "nerrf tail: receive failed: %s\n",
+					nng_strerror(rv));
 				ret = 1;
 			}
 			break;
@@ -426,14 +438,17 @@ int cmd_tail(int argc, char **argv)
 		size_t len = nng_msg_len(m);
 		const uint8_t *b = nng_msg_body(m);
 		if (len >= NERRF_TOPIC_LEN && memcmp(b, NERRF_TOPIC_EVENTS, NERRF_TOPIC_LEN) == 0) {
-			EventBatch *eb = nerrf__trace__event_batch__unpack(NULL, len - NERRF_TOPIC_LEN,
-									   b + NERRF_TOPIC_LEN);
+			EventBatch *eb = nerrf__trace__event_batch__unpack(
+				NULL, len - NERRF_TOPIC_LEN, b + NERRF_TOPIC_LEN);
 			if (!eb) {
-				fprintf(stderr, "nerrf tail: skipped an undecodable batch (%zu bytes); "
-					"is the publisher from another version?\n", len);
+				fprintf(stderr,
+					"nerrf tail: skipped an undecodable batch (%zu bytes); "
+					"is the publisher from another version?\n",
+					len);
 			} else {
 				check_gaps(eb, &seen);
-				for (size_t i = 0; i < eb->n_events && (!o.count || printed < o.count); i++) {
+				for (size_t i = 0;
+				     i < eb->n_events && (!o.count || printed < o.count); i++) {
 					if (!wanted(&o, eb->events[i]))
 						continue;
 					if (o.json)
@@ -444,7 +459,8 @@ int cmd_tail(int argc, char **argv)
 				}
 				nerrf__trace__event_batch__free_unpacked(eb, NULL);
 			}
-		} else if (len >= NERRF_TOPIC_LEN && memcmp(b, NERRF_TOPIC_STATS, NERRF_TOPIC_LEN) == 0) {
+		} else if (len >= NERRF_TOPIC_LEN &&
+			   memcmp(b, NERRF_TOPIC_STATS, NERRF_TOPIC_LEN) == 0) {
 			Stats *st = nerrf__trace__stats__unpack(NULL, len - NERRF_TOPIC_LEN,
 								b + NERRF_TOPIC_LEN);
 			if (st) {
@@ -475,20 +491,24 @@ static void print_stats_line(FILE *f, const Stats *st, bool json)
 		l = &zero;
 	format_ts(st->ts, ts, sizeof(ts));
 	if (json) {
-		fprintf(f, "{\"stats\":{\"ts\":\"%s\",\"events_per_sec\":%.1f,\"kernel_emitted\":%"
-			PRIu64 ",\"kernel_lost\":%" PRIu64 ",\"ring1_dropped\":%" PRIu64
-			",\"malformed\":%" PRIu64 ",\"seq_gaps\":%" PRIu64 ",\"encoder_events\":%" PRIu64
-			",\"ring2_dropped\":%" PRIu64 ",\"publish_errors\":%" PRIu64
-			",\"publisher_seq\":%" PRIu64 ",\"subscribers\":%" PRIu32 "}}\n",
+		fprintf(f,
+			"{\"stats\":{\"ts\":\"%s\",\"events_per_sec\":%.1f,\"kernel_emitted\":%" PRIu64
+			",\"kernel_lost\":%" PRIu64 ",\"ring1_dropped\":%" PRIu64
+			",\"malformed\":%" PRIu64 ",\"seq_gaps\":%" PRIu64
+			",\"encoder_events\":%" PRIu64 ",\"ring2_dropped\":%" PRIu64
+			",\"publish_errors\":%" PRIu64 ",\"publisher_seq\":%" PRIu64
+			",\"subscribers\":%" PRIu32 "}}\n",
 			ts, st->events_per_sec, l->kernel_emitted, l->kernel_lost, l->ring1_dropped,
 			l->malformed, l->seq_gaps, l->encoder_events, l->ring2_dropped,
 			l->publish_errors, st->publisher_seq, st->subscribers);
 		return;
 	}
-	fprintf(f, "# stats %s events/s %.1f kernel_lost %" PRIu64 " ring1_dropped %" PRIu64
+	fprintf(f,
+		"# stats %s events/s %.1f kernel_lost %" PRIu64 " ring1_dropped %" PRIu64
 		" malformed %" PRIu64 " ring2_dropped %" PRIu64 " publisher_seq %" PRIu64
-		" subscribers %" PRIu32 "\n", ts, st->events_per_sec, l->kernel_lost,
-		l->ring1_dropped, l->malformed, l->ring2_dropped, st->publisher_seq, st->subscribers);
+		" subscribers %" PRIu32 "\n",
+		ts, st->events_per_sec, l->kernel_lost, l->ring1_dropped, l->malformed,
+		l->ring2_dropped, st->publisher_seq, st->subscribers);
 }
 
 static double rate(uint64_t now, uint64_t prev, double dt)
@@ -512,8 +532,8 @@ static void print_stats_table(FILE *f, const Stats *st, const Stats *prev)
 		st->hostname && *st->hostname ? st->hostname : "?", st->subscribers,
 		st->stage_state ? st->stage_state : "");
 	fprintf(f, "  %-10s %-22s %14s %12s\n", "HOP", "COUNTER", "TOTAL", "PER SEC");
-#define ROW(hop, name, field)                                                                 \
-	fprintf(f, "  %-10s %-22s %14" PRIu64 " %12.1f\n", hop, name, l->field,               \
+#define ROW(hop, name, field)                                                                      \
+	fprintf(f, "  %-10s %-22s %14" PRIu64 " %12.1f\n", hop, name, l->field,                    \
 		p ? rate(l->field, p->field, dt) : 0.0)
 	ROW("kernel", "emitted", kernel_emitted);
 	ROW("kernel", "lost", kernel_lost);
@@ -531,15 +551,17 @@ static void print_stats_table(FILE *f, const Stats *st, const Stats *prev)
 	for (size_t i = 0; i < l->n_kernel_lost_by_syscall; i++)
 		if (l->kernel_lost_by_syscall[i]->value)
 			fprintf(f, "  %-10s lost %-17s %14" PRIu64 "\n", "kernel",
-				l->kernel_lost_by_syscall[i]->key, l->kernel_lost_by_syscall[i]->value);
+				l->kernel_lost_by_syscall[i]->key,
+				l->kernel_lost_by_syscall[i]->value);
 	for (size_t i = 0; i < l->n_kernel_lost_by_cpu; i++)
 		if (l->kernel_lost_by_cpu[i]->value)
 			fprintf(f, "  %-10s lost on cpu %-10" PRIu32 " %14" PRIu64 "\n", "kernel",
 				l->kernel_lost_by_cpu[i]->key, l->kernel_lost_by_cpu[i]->value);
-	fprintf(f, "  ring1 fill %" PRIu64 "/%" PRIu64 " bytes   ring2 fill %" PRIu64 "/%" PRIu64
-		" bytes   encoder %.1f events/s %.1f batches/s\n\n", st->ring1_used,
-		st->ring1_capacity, st->ring2_used, st->ring2_capacity, st->events_per_sec,
-		st->batches_per_sec);
+	fprintf(f,
+		"  ring1 fill %" PRIu64 "/%" PRIu64 " bytes   ring2 fill %" PRIu64 "/%" PRIu64
+		" bytes   encoder %.1f events/s %.1f batches/s\n\n",
+		st->ring1_used, st->ring1_capacity, st->ring2_used, st->ring2_capacity,
+		st->events_per_sec, st->batches_per_sec);
 }
 
 static void stats_usage(FILE *f)
@@ -557,12 +579,9 @@ static void stats_usage(FILE *f)
 int cmd_stats(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"url", required_argument, NULL, 'u'},
-		{"rundir", required_argument, NULL, 'r'},
-		{"once", no_argument, NULL, 'o'},
-		{"timeout", required_argument, NULL, 't'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+		{"url", required_argument, NULL, 'u'}, {"rundir", required_argument, NULL, 'r'},
+		{"once", no_argument, NULL, 'o'},      {"timeout", required_argument, NULL, 't'},
+		{"help", no_argument, NULL, 'h'},      {0},
 	};
 	const char *url = NULL, *rundir = NULL;
 	char urlbuf[4200];
@@ -594,7 +613,8 @@ int cmd_stats(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "nerrf stats: unexpected argument '%s' (see --help)\n", argv[optind]);
+		fprintf(stderr, "nerrf stats: unexpected argument '%s' (see --help)\n",
+			argv[optind]);
 		return 2;
 	}
 	if (!url)
@@ -614,9 +634,10 @@ int cmd_stats(int argc, char **argv)
 		if (rv == NNG_ETIMEDOUT) {
 			waited_ms += RECV_POLL_MS;
 			if (once && waited_ms >= timeout_s * 1000) {
-				fprintf(stderr, "nerrf stats: no stats from %s within %lld s: is the "
-					"pipeline running (nerrf run), and is this its address?\n", url,
-					timeout_s);
+				fprintf(stderr,
+					"nerrf stats: no stats from %s within %lld s: is the "
+					"pipeline running (nerrf run), and is this its address?\n",
+					url, timeout_s);
 				ret = 1;
 				break;
 			}
@@ -624,7 +645,8 @@ int cmd_stats(int argc, char **argv)
 		}
 		if (rv != 0) {
 			if (!nerrf_stop) {
-				fprintf(stderr, "nerrf stats: receive failed: %s\n", nng_strerror(rv));
+				fprintf(stderr, "nerrf stats: receive failed: %s\n",
+					nng_strerror(rv));
 				ret = 1;
 			}
 			break;
@@ -633,7 +655,8 @@ int cmd_stats(int argc, char **argv)
 		Stats *st = NULL;
 		if (len >= NERRF_TOPIC_LEN)
 			st = nerrf__trace__stats__unpack(NULL, len - NERRF_TOPIC_LEN,
-							 (uint8_t *)nng_msg_body(m) + NERRF_TOPIC_LEN);
+							 (uint8_t *)nng_msg_body(m) +
+								 NERRF_TOPIC_LEN);
 		nng_msg_free(m);
 		if (!st) {
 			fprintf(stderr, "nerrf stats: skipped an undecodable stats message\n");

@@ -73,7 +73,7 @@ enum nerrf_op {
 	NERRF_OP_EXECVE,
 	NERRF_OP_EXECVEAT,
 	NERRF_OP_FORK, /* sched_process_fork: header describes the child */
-	NERRF_OP_EXIT, /* sched_process_exit: ret is the exit code */
+	NERRF_OP_EXIT, /* sched_process_exit, last thread: ret is the wait status (as waitpid) */
 	NERRF_OP_MAX,
 };
 

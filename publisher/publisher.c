@@ -30,8 +30,9 @@
 #include "nerrf_wire.h"
 
 #define MAX_LISTEN 16
-#define DEFAULT_SENDBUF 256     /* messages queued per subscriber before the oldest drops */
+#define DEFAULT_SENDBUF 256 /* messages queued per subscriber before the oldest drops */
 #define DEFAULT_IPC_MODE 0660
+#define DEFAULT_START_GRACE_MS 1000
 #define STATS_INTERVAL_NS 1000000000ull
 /* Our own Stats go out only when the encoder's have not come for this long. */
 #define ENCODER_SILENT_NS 2500000000ull
@@ -46,13 +47,13 @@ struct opts {
 	int nlisten;
 	int ipc_mode;
 	int sendbuf;
+	int start_grace_ms;
 };
 
 struct counters {
-	uint64_t publisher_seq;   /* EventBatches handed to nng */
-	uint64_t publish_errors;  /* nng_sendmsg failures */
-	uint64_t malformed;       /* ring #2 records with a bad header, skipped */
-	uint64_t corrupt_resets;
+	uint64_t publisher_seq;	 /* EventBatches handed to nng */
+	uint64_t publish_errors; /* nng_sendmsg failures */
+	uint64_t malformed;	 /* ring #2 records with a bad header, skipped */
 	uint64_t last_encoder_stats_ns;
 	uint64_t last_own_stats_ns;
 };
@@ -141,7 +142,8 @@ static int send_framed(nng_socket s, const char *topic, const void *pb, size_t l
 	}
 	if (rv != 0) {
 		if (c->publish_errors++ == 0)
-			fprintf(stderr, "nerrf-publisher: send failed: %s (counted in "
+			fprintf(stderr,
+				"nerrf-publisher: send failed: %s (counted in "
 				"publisher_publish_errors; further failures are only counted)\n",
 				nng_strerror(rv));
 		return -1;
@@ -191,20 +193,21 @@ static void publish_record(nng_socket s, struct nerrf_ring *r2, const void *rec,
 	switch (h.kind) {
 	case NERRF_R2_BATCH:
 		c->publisher_seq++;
-		if (send_framed(s, NERRF_TOPIC_EVENTS, pb, h.len, trailer,
-				batch_trailer(trailer, c, rs.dropped), c) != 0)
-			return;
+		send_framed(s, NERRF_TOPIC_EVENTS, pb, h.len, trailer,
+			    batch_trailer(trailer, c, rs.dropped), c);
 		return;
 	case NERRF_R2_STATS:
 		c->last_encoder_stats_ns = now_ns(CLOCK_MONOTONIC);
-		send_framed(s, NERRF_TOPIC_STATS, pb, h.len, trailer, stats_trailer(trailer, c, &rs),
-			    c);
+		send_framed(s, NERRF_TOPIC_STATS, pb, h.len, trailer,
+			    stats_trailer(trailer, c, &rs), c);
 		return;
 	}
 malformed:
 	if (c->malformed++ == 0)
-		fprintf(stderr, "nerrf-publisher: skipped a malformed ring #2 record (%zu bytes); "
-			"the encoder and publisher may be from different builds: rebuild both\n", len);
+		fprintf(stderr,
+			"nerrf-publisher: skipped a malformed ring #2 record (%zu bytes); "
+			"the encoder and publisher may be from different builds: rebuild both\n",
+			len);
 }
 
 /* ---- setup ---- */
@@ -259,7 +262,8 @@ static int add_listen_list(struct opts *o, const char *s, bool bare_is_tcp)
 		if (!*t)
 			continue;
 		if (o->nlisten == MAX_LISTEN) {
-			fprintf(stderr, "nerrf-publisher: more than %d listen addresses\n", MAX_LISTEN);
+			fprintf(stderr, "nerrf-publisher: more than %d listen addresses\n",
+				MAX_LISTEN);
 			free(dup);
 			return -1;
 		}
@@ -293,9 +297,11 @@ static void usage(FILE *f)
 		"  --ipc-mode MODE   permissions of ipc:// sockets, octal (default 0660)\n"
 		"  --sendbuf N       messages queued per subscriber before its oldest is dropped\n"
 		"                    (1..8192, default %d)\n"
+		"  --start-grace MS  at start, wait up to MS for a first subscriber before\n"
+		"                    publishing what ring #2 holds (default %d; 0: don't)\n"
 		"  --config FILE     configuration file, section [publisher] (default %s)\n"
 		"  --help            this text\n",
-		NERRF_DEFAULT_RUNDIR, DEFAULT_SENDBUF, NERRF_CONF_DEFAULT);
+		NERRF_DEFAULT_RUNDIR, DEFAULT_SENDBUF, DEFAULT_START_GRACE_MS, NERRF_CONF_DEFAULT);
 }
 
 static const struct option longopts[] = {
@@ -303,6 +309,7 @@ static const struct option longopts[] = {
 	{"listen", required_argument, NULL, 'l'},
 	{"ipc-mode", required_argument, NULL, 'm'},
 	{"sendbuf", required_argument, NULL, 'b'},
+	{"start-grace", required_argument, NULL, 'g'},
 	{"config", required_argument, NULL, 'c'},
 	{"help", no_argument, NULL, 'h'},
 	{0},
@@ -314,7 +321,8 @@ static int parse_int(const char *s, int base, long lo, long hi, const char *what
 	errno = 0;
 	long v = strtol(s, &end, base);
 	if (errno || end == s || *end || v < lo || v > hi) {
-		fprintf(stderr, "nerrf-publisher: %s '%s' is invalid: give a number from %ld to %ld%s\n",
+		fprintf(stderr,
+			"nerrf-publisher: %s '%s' is invalid: give a number from %ld to %ld%s\n",
 			what, s, lo, hi, base == 8 ? " in octal (e.g. 0660)" : "");
 		return -1;
 	}
@@ -328,6 +336,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	o->rundir = NERRF_DEFAULT_RUNDIR;
 	o->ipc_mode = DEFAULT_IPC_MODE;
 	o->sendbuf = DEFAULT_SENDBUF;
+	o->start_grace_ms = DEFAULT_START_GRACE_MS;
 
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -345,6 +354,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'b':
 			if (parse_int(optarg, 10, 1, 8192, "--sendbuf", &o->sendbuf) != 0)
+				return -1;
+			break;
+		case 'g':
+			if (parse_int(optarg, 10, 0, 60000, "--start-grace", &o->start_grace_ms) != 0)
 				return -1;
 			break;
 		case 'c':
@@ -397,7 +410,8 @@ static struct nerrf_ring *attach_ring2(const char *path, nng_socket s, struct co
 			return NULL;
 		}
 		if (!told)
-			fprintf(stderr, "nerrf-publisher: waiting for the encoder to create %s\n", path);
+			fprintf(stderr, "nerrf-publisher: waiting for the encoder to create %s\n",
+				path);
 		told = true;
 		uint64_t t = now_ns(CLOCK_MONOTONIC);
 		if (t - c->last_own_stats_ns >= STATS_INTERVAL_NS) {
@@ -429,7 +443,8 @@ int main(int argc, char **argv)
 		ret = rv > 0 ? 0 : 2;
 		goto out;
 	}
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", o.rundir, NERRF_RING2_NAME) >= sizeof(path)) {
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", o.rundir, NERRF_RING2_NAME) >=
+	    sizeof(path)) {
 		fprintf(stderr, "nerrf-publisher: --rundir is too long\n");
 		goto out;
 	}
@@ -461,6 +476,14 @@ int main(int argc, char **argv)
 		ret = stop ? 0 : 1;
 		goto out;
 	}
+	/*
+	 * Subscribers of a publisher that restarted redial within their reconnect
+	 * interval; what we sent before they are back would be lost to them. The
+	 * encoder waits on a full ring #2 meanwhile, so nothing is dropped.
+	 */
+	for (uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)o.start_grace_ms * 1000000;
+	     !stop && atomic_load(&subscribers) == 0 && now_ns(CLOCK_MONOTONIC) < end;)
+		usleep(10 * 1000);
 	fprintf(stderr, "nerrf-publisher: publishing %s\n", path);
 
 	while (!stop) {
@@ -473,10 +496,10 @@ int main(int argc, char **argv)
 			nerrf_ring_release(r2);
 		}
 		if (e) {
-			fprintf(stderr, "nerrf-publisher: ring #2 is corrupt; skipped %zu bytes and "
+			fprintf(stderr,
+				"nerrf-publisher: ring #2 is corrupt; skipped %zu bytes and "
 				"resynchronised (counted in the ring's corrupt_bytes)\n",
 				nerrf_ring_resync(r2));
-			c.corrupt_resets++;
 		}
 		nerrf_ring_consumer_publish(r2);
 

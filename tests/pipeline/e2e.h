@@ -19,19 +19,19 @@
 #include "publisher/pubtest.h"
 
 struct e2e {
-	char dir[512];         /* scratch, realpath'd */
-	char work[600];        /* where the child operates */
+	char dir[512];	/* scratch, realpath'd */
+	char work[600]; /* where the child operates */
 	char rundir[600];
 	char url[PATH_MAX + 16];
-	char err[PATH_MAX];    /* nerrf run's stderr */
+	char err[PATH_MAX]; /* nerrf run's stderr */
 	char probe[PATH_MAX];
 	pid_t run;
 	pid_t child;
-	int go_fd;             /* write end: tells the child to stop probing */
-	int done_fd;           /* read end: the child's report */
+	int go_fd;   /* write end: tells the child to stop probing */
+	int done_fd; /* read end: the child's report */
 	nng_socket sub;
 	/* what e2e_account saw */
-	uint64_t delivered;    /* events in every batch received */
+	uint64_t delivered; /* events in every batch received */
 	uint64_t batches;
 	uint64_t first_publisher_seq, last_publisher_seq, publisher_gaps;
 };
@@ -65,8 +65,10 @@ static inline void e2e_require(const char *what, bool need_collector)
 	const char *names[] = {"collector", "encoder", "publisher"};
 	for (int i = need_collector ? 0 : 1; i < 3; i++)
 		if (access(e2e_stage(names[i]), X_OK) != 0)
-			test_skip("%s needs %s, which this build does not have yet (merge the branch "
-				  "that adds it and rebuild)", what, e2e_stage(names[i]));
+			test_skip(
+				"%s needs %s, which this build does not have yet (merge the branch "
+				"that adds it and rebuild)",
+				what, e2e_stage(names[i]));
 }
 
 static inline void e2e_dirs(struct e2e *e, const char *name)
@@ -144,7 +146,8 @@ static inline void e2e_run(struct e2e *e, char *const extra[])
 	for (int i = 0; extra && extra[i] && argc < 62; i++)
 		argv[argc++] = extra[i];
 	argv[argc] = NULL;
-	e->run = pt_spawn(argv, e->err);
+	/* SIGTERM, not SIGKILL: if the test dies, nerrf run still stops its stages. */
+	e->run = pt_spawn_sig(argv, e->err, NULL, SIGTERM);
 }
 
 static inline bool e2e_is_probe(const struct e2e *e, const Nerrf__Trace__Event *ev)
@@ -194,7 +197,8 @@ static inline void e2e_go(struct e2e *e, nng_socket events, unsigned nsubs)
 		e2e_account(e, b);
 		bool seen = false;
 		for (size_t i = 0; i < b->n_events; i++)
-			seen |= b->events[i]->pid == (uint32_t)e->child && e2e_is_probe(e, b->events[i]);
+			seen |= b->events[i]->pid == (uint32_t)e->child &&
+				e2e_is_probe(e, b->events[i]);
 		nerrf__trace__event_batch__free_unpacked(b, NULL);
 		if (seen) {
 			CHECK(write(e->go_fd, "g", 1) == 1);

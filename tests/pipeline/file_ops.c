@@ -54,7 +54,8 @@ int main(void)
 	struct e2e e = {0};
 	struct report r;
 	static const char *const opens[] = {"open", "openat", "openat2", "creat", NULL};
-	static const char *const writes[] = {"write", "pwrite64", "writev", "pwritev", "pwritev2", NULL};
+	static const char *const writes[] = {"write",	"pwrite64", "writev",
+					     "pwritev", "pwritev2", NULL};
 	static const char *const renames[] = {"rename", "renameat", "renameat2", NULL};
 	static const char *const chmods[] = {"chmod", "fchmodat", "fchmodat2", NULL};
 	static const char *const unlinks[] = {"unlink", "unlinkat", NULL};
@@ -71,7 +72,8 @@ int main(void)
 	e2e_go(&e, e.sub, 1);
 	CHECK(read(e.done_fd, &r, sizeof(r)) == sizeof(r), "the child's report");
 	CHECK(r.ret[0] >= 0 && r.ret[1] == WRITE_LEN && r.ret[2] == 0 && r.ret[3] == 0 &&
-	      r.ret[4] == 0, "the file operations themselves failed");
+		      r.ret[4] == 0,
+	      "the file operations themselves failed");
 
 	Nerrf__Trace__Event *got[NOPS];
 	Nerrf__Trace__EventBatch *keep[64];

@@ -76,8 +76,9 @@ int main(void)
 					    l->encoder_events == last.encoder_events &&
 					    l->ring1_dropped == last.ring1_dropped &&
 					    l->kernel_lost == last.kernel_lost;
-				stable = flood_done && same && l->encoder_events == e.delivered ?
-						 stable + 1 : 0;
+				stable = flood_done && same && l->encoder_events == e.delivered
+						 ? stable + 1
+						 : 0;
 				last.kernel_emitted = l->kernel_emitted;
 				last.kernel_lost = l->kernel_lost;
 				last.ring1_dropped = l->ring1_dropped;
@@ -89,7 +90,8 @@ int main(void)
 		}
 		nng_msg_free(m);
 	}
-	fprintf(stderr, "emitted %llu delivered %llu kernel_lost %llu ring1_dropped %llu "
+	fprintf(stderr,
+		"emitted %llu delivered %llu kernel_lost %llu ring1_dropped %llu "
 		"malformed %llu ring2_dropped %llu (first publisher_seq %llu, gaps %llu)\n",
 		(unsigned long long)last.kernel_emitted, (unsigned long long)e.delivered,
 		(unsigned long long)last.kernel_lost, (unsigned long long)last.ring1_dropped,

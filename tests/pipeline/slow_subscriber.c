@@ -98,10 +98,12 @@ int main(void)
 		got++;
 		nerrf__trace__event_batch__free_unpacked(b, NULL);
 	}
-	CHECK(last == e.last_publisher_seq, "the stalled subscriber ends at publisher_seq %llu, "
-	      "the pipeline at %llu", (unsigned long long)last,
-	      (unsigned long long)e.last_publisher_seq);
-	CHECK(got < last - baseline, "the stalled subscriber got %llu of the %llu batches since "
+	CHECK(last == e.last_publisher_seq,
+	      "the stalled subscriber ends at publisher_seq %llu, "
+	      "the pipeline at %llu",
+	      (unsigned long long)last, (unsigned long long)e.last_publisher_seq);
+	CHECK(got < last - baseline,
+	      "the stalled subscriber got %llu of the %llu batches since "
 	      "it stopped reading: it lost none, so it was not stalled",
 	      (unsigned long long)got, (unsigned long long)(last - baseline));
 

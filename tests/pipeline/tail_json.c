@@ -22,7 +22,8 @@ static void work(const struct e2e *e, int report_fd, void *arg)
 int main(void)
 {
 	struct e2e e = {0};
-	char out[PATH_MAX + 16], terr[PATH_MAX + 16], pidbuf[16], a[PATH_MAX + 16], cmd[PATH_MAX * 2];
+	char out[PATH_MAX + 16], terr[PATH_MAX + 16], pidbuf[16], a[PATH_MAX + 16],
+		cmd[PATH_MAX * 2];
 	long n;
 
 	e2e_require("the end-to-end nerrf tail test", true);
@@ -33,8 +34,18 @@ int main(void)
 	e2e_child(&e, work, NULL);
 	e2e_run(&e, NULL);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", e.child);
-	char *argv[] = {(char *)pt_bin("NERRF_CLI"), "tail", "--url", e.url, "--json", "--pid",
-			pidbuf, "--path-prefix", a, "--count", "3", NULL};
+	char *argv[] = {(char *)pt_bin("NERRF_CLI"),
+			"tail",
+			"--url",
+			e.url,
+			"--json",
+			"--pid",
+			pidbuf,
+			"--path-prefix",
+			a,
+			"--count",
+			"3",
+			NULL};
 	pid_t tail = pt_spawn_io(argv, terr, out);
 	e.sub = pt_sub(e.url, NERRF_TOPIC_EVENTS);
 	e2e_go(&e, e.sub, 2);
@@ -48,12 +59,15 @@ int main(void)
 	char want[PATH_MAX * 2];
 	snprintf(want, sizeof(want), "\"pid\":%d,", e.child);
 	CHECK(strstr(o, want) != NULL, "%s", o);
-	snprintf(want, sizeof(want), "\"path\":\"%s\",\"new_path\":\"\",\"ret_val\":12,\"bytes\":12,", a);
+	snprintf(want, sizeof(want),
+		 "\"path\":\"%s\",\"new_path\":\"\",\"ret_val\":12,\"bytes\":12,", a);
 	CHECK(strstr(o, want) != NULL, "the write: %s", o);
 	CHECK(strstr(o, "\"syscall\":\"unlink") != NULL, "the unlink: %s", o);
 	CHECK(strstr(o, "\"ts\":\"20") == o + 1, "ts first, RFC 3339: %s", o);
-	snprintf(cmd, sizeof(cmd), "python3 -c 'import json,sys; l=[json.loads(x) for x in sys.stdin]; "
-		 "assert len(l)==3, len(l); assert all(x[\"pid\"]==%d for x in l)' < %s", e.child, out);
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json,sys; l=[json.loads(x) for x in sys.stdin]; "
+		 "assert len(l)==3, len(l); assert all(x[\"pid\"]==%d for x in l)' < %s",
+		 e.child, out);
 	CHECK(system(cmd) == 0, "not 3 JSON lines of pid %d: %s", e.child, o);
 
 	nng_close(e.sub);

@@ -30,7 +30,7 @@ int main(void)
 
 	size_t n = pt_make_batch(rec, sizeof(rec), 1, 2, 3, 10);
 	CHECK(pt_put(r2, rec, n) == 0);
-	put_raw(r2, NERRF_R2_BATCH, 0, 8);                 /* shorter than the header */
+	put_raw(r2, NERRF_R2_BATCH, 0, 8);		     /* shorter than the header */
 	put_raw(r2, 99, 8, sizeof(struct nerrf_r2_hdr) + 8); /* unknown kind */
 	put_raw(r2, NERRF_R2_BATCH, 1000, sizeof(struct nerrf_r2_hdr) + 8); /* len past the end */
 	n = pt_make_batch(rec, sizeof(rec), 2, 2, 3, 10);

@@ -27,7 +27,8 @@ int main(void)
 	snprintf(cmd, sizeof(cmd),
 		 "nngcat --sub --dial %s --subscribe EVB1 --raw --count 1 | tail -c +5 | "
 		 "protoc --decode nerrf.trace.EventBatch --proto_path=%s "
-		 "--proto_path=/usr/include trace.proto", url, pt_bin("NERRF_PROTO_DIR"));
+		 "--proto_path=/usr/include trace.proto",
+		 url, pt_bin("NERRF_PROTO_DIR"));
 	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
 	pid_t sh = pt_spawn_io(argv, serr, out);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 2), NULL);

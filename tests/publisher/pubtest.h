@@ -41,13 +41,18 @@ static inline uint64_t pt_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* Starts argv[0] with stderr (and stdout unless out_path) redirected to files. */
-static inline pid_t pt_spawn_io(char *const argv[], const char *err_path, const char *out_path)
+/*
+ * Starts argv[0] with stderr (and stdout if out_path) redirected to files;
+ * it gets signal death_sig when the test dies, so a failed test leaves no
+ * process behind.
+ */
+static inline pid_t pt_spawn_sig(char *const argv[], const char *err_path, const char *out_path,
+				 int death_sig)
 {
 	pid_t pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL); /* no orphans when a test fails or times out */
+		prctl(PR_SET_PDEATHSIG, death_sig);
 		int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
 		if (fd >= 0)
 			dup2(fd, STDERR_FILENO);
@@ -60,6 +65,11 @@ static inline pid_t pt_spawn_io(char *const argv[], const char *err_path, const 
 		_exit(127);
 	}
 	return pid;
+}
+
+static inline pid_t pt_spawn_io(char *const argv[], const char *err_path, const char *out_path)
+{
+	return pt_spawn_sig(argv, err_path, out_path, SIGKILL);
 }
 
 static inline pid_t pt_spawn(char *const argv[], const char *err_path)

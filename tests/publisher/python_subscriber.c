@@ -22,8 +22,15 @@ int main(void)
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 1), NULL);
 
 	snprintf(pid_arg, sizeof(pid_arg), "%d", 31337);
-	char *argv[] = {(char *)pt_bin("NERRF_PYTHON"), (char *)pt_bin("NERRF_PYSUB"), "--url", url,
-			"--pid", pid_arg, "--count", "3", NULL};
+	char *argv[] = {(char *)pt_bin("NERRF_PYTHON"),
+			(char *)pt_bin("NERRF_PYSUB"),
+			"--url",
+			url,
+			"--pid",
+			pid_arg,
+			"--count",
+			"3",
+			NULL};
 	pid_t py = pt_spawn_io(argv, perr, out);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 2), NULL);
 

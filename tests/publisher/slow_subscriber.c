@@ -74,8 +74,10 @@ int main(void)
 	CHECK(pthread_join(th, NULL) == 0);
 	CHECK_EQ_U64(b_got, nbatch);
 	CHECK_EQ_U64(b_gaps, 0);
-	CHECK(full == 0, "ring #2 filled %llu times: the publisher was held up by the stalled "
-	      "subscriber", (unsigned long long)full);
+	CHECK(full == 0,
+	      "ring #2 filled %llu times: the publisher was held up by the stalled "
+	      "subscriber",
+	      (unsigned long long)full);
 
 	uint64_t a_got = 0, a_gaps = 0, last = 0;
 	for (nng_msg *m; (m = pt_recv(a, 1000)); nng_msg_free(m)) {

@@ -41,8 +41,14 @@ int main(void)
 
 	/* Nothing listening: a clear failure, not a hang. */
 	snprintf(none, sizeof(none), "ipc://%s/nothing.sock", dir);
-	char *argv2[] = {(char *)pt_bin("NERRF_CLI"), "stats", "--url", none, "--once", "--timeout",
-			 "1", NULL};
+	char *argv2[] = {(char *)pt_bin("NERRF_CLI"),
+			 "stats",
+			 "--url",
+			 none,
+			 "--once",
+			 "--timeout",
+			 "1",
+			 NULL};
 	p = pt_spawn_io(argv2, serr, out);
 	CHECK(pt_wait_exit(p, 5000) == 1, "exit 1 without stats");
 	CHECK(strstr(pt_slurp(serr), "no stats from") != NULL, "%s", pt_slurp(serr));

@@ -44,8 +44,8 @@ int main(void)
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 1), NULL);
 
 	char *json_args[] = {"--url", url, "--json", "--pid", "777", "--count", "4", NULL};
-	char *filt_args[] = {"--url", url, "--json", "--syscall", "write", "--path-prefix", "/pp",
-			     "--count", "2", NULL};
+	char *filt_args[] = {"--url",	      url,   "--json",	"--syscall", "write",
+			     "--path-prefix", "/pp", "--count", "2",	     NULL};
 	char *table_args[] = {"--url", url, "--pid", "777", "--count", "4", NULL};
 	pid_t t1 = start_tail(dir, "json", json_args, json_out);
 	pid_t t2 = start_tail(dir, "filt", filt_args, filt_out);
@@ -68,13 +68,15 @@ int main(void)
 	CHECK(strstr(j, "{\"ts\":\"2023-11-14T22:13:22.000000000Z\",\"pid\":777,\"tid\":0,") == j,
 	      "first line: %s", j);
 	CHECK(strstr(j, "\"comm\":\"pubtest\",\"syscall\":\"openat\",\"path\":\"/ppppppp\","
-			"\"new_path\":\"\",\"ret_val\":3,\"bytes\":2000,") != NULL, "%s", j);
+			"\"new_path\":\"\",\"ret_val\":3,\"bytes\":2000,") != NULL,
+	      "%s", j);
 	CHECK(strstr(j, "\"syscall\":\"write\",\"path\":\"/ppppppp\",\"new_path\":\"\","
-			"\"ret_val\":4096,\"bytes\":3001,") != NULL, "%s", j);
+			"\"ret_val\":4096,\"bytes\":3001,") != NULL,
+	      "%s", j);
 	CHECK(strstr(j, "\"pid\":1,") == NULL, "--pid 777 let pid 1 through: %s", j);
 	/* Every line is JSON a stock parser accepts. */
-	snprintf(cmd, sizeof(cmd), "python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]' < %s",
-		 json_out);
+	snprintf(cmd, sizeof(cmd),
+		 "python3 -c 'import json,sys; [json.loads(l) for l in sys.stdin]' < %s", json_out);
 	CHECK(system(cmd) == 0, "tail --json output is not valid JSON lines: %s", j);
 
 	const char *f = pt_slurp(filt_out);
@@ -86,7 +88,8 @@ int main(void)
 	CHECK(strncmp(t, "TIME", 4) == 0 && strstr(t, "SYSCALL") && strstr(t, "PATH"),
 	      "table header: %s", t);
 	CHECK_EQ_U64(count_lines(t), 5);
-	CHECK(strstr(t, "777 pubtest         openat         3 /ppppppp 2000\n") != NULL, "row: %s", t);
+	CHECK(strstr(t, "777 pubtest         openat         3 /ppppppp 2000\n") != NULL, "row: %s",
+	      t);
 	CHECK(strstr(t, "write       4096 /ppppppp 3001\n") != NULL, "row: %s", t);
 
 	pt_stop(pub);

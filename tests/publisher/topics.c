@@ -45,7 +45,7 @@ int main(void)
 	}
 	CHECK(pt_recv(ev, 1500) == NULL, "events subscriber received a non-events message");
 
-	/* Stats-only: the encoder's stats, forwarded (our producer's events_per_sec), no batches. */
+	/* Stats-only: the encoder's stats forwarded (our events_per_sec values), no batches. */
 	unsigned forwarded = 0;
 	uint64_t end = pt_now_ms() + 10000;
 	for (nng_msg *m; forwarded < NBATCH && pt_now_ms() < end && (m = pt_recv(st, 5000));) {

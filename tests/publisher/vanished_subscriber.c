@@ -23,8 +23,12 @@ int main(void)
 	char out[600], verr[600];
 	snprintf(out, sizeof(out), "%s/victim.out", dir);
 	snprintf(verr, sizeof(verr), "%s/victim.err", dir);
-	char *vargv[] = {(char *)pt_bin("NERRF_CLI"), (char *)"tail", (char *)"--json",
-			 (char *)"--url", url, NULL};
+	char *vargv[] = {(char *)pt_bin("NERRF_CLI"),
+			 (char *)"tail",
+			 (char *)"--json",
+			 (char *)"--url",
+			 url,
+			 NULL};
 	pid_t victim = pt_spawn_io(vargv, verr, out);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(s, 2), NULL);
 

@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * End to end, kernel -> subscriber: `nerrf run` (real BPF programs,
+ * collector, encoder, publisher) traces one process that issues pwrite(2)
+ * at a fixed rate; one subscriber receives the events. Latency per event =
+ * the subscriber's CLOCK_MONOTONIC at receipt - the event's mono_ns (taken
+ * in the kernel at syscall exit). Also reports whether every write was
+ * delivered. Root only.
+ *
+ *   e2e_bench [RATE[,RATE...]] [SECONDS]      (default 1000,10000,100000 3)
+ *   env NERRF_CLI, NERRF_BUILD_ROOT: as for tests/pipeline
+ */
+#include <math.h>
+
+#include "pipeline/e2e.h"
+
+struct load {
+	unsigned rate;
+	unsigned seconds;
+};
+
+static void writer(const struct e2e *e, int report_fd, void *arg)
+{
+	const struct load *l = arg;
+	char p[PATH_MAX + 16];
+	snprintf(p, sizeof(p), "%s/paced", e->work);
+	int fd = open(p, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+	uint64_t n = (uint64_t)l->rate * l->seconds, start = pt_now_ms() * 1000000ull;
+	struct timespec ts;
+	for (uint64_t i = 0; i < n; i++) {
+		/* Busy-paced: sleeping would round every gap up to the timer slack. */
+		uint64_t due = start + i * 1000000000ull / l->rate;
+		do
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+		while ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec < due);
+		if (pwrite(fd, "b", 1, (off_t)i) != 1)
+			_exit(1);
+	}
+	close(fd);
+	if (write(report_fd, &n, sizeof(n)) != sizeof(n))
+		_exit(1);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void run(struct load *l)
+{
+	struct e2e e = {0};
+	uint64_t want = 0, n = 0, cap = (uint64_t)l->rate * l->seconds;
+	uint64_t *lat = calloc(cap + 1, sizeof(*lat));
+	CHECK(lat != NULL);
+
+	e2e_dirs(&e, "e2e-bench");
+	e2e_child(&e, writer, l);
+	fcntl(e.done_fd, F_SETFL, O_NONBLOCK);
+	char *extra[] = {"--publisher-arg", "--sendbuf=8192", NULL};
+	e2e_run(&e, extra);
+	e.sub = pt_sub(e.url, NERRF_TOPIC_EVENTS);
+	CHECK(nng_socket_set_int(e.sub, NNG_OPT_RECVBUF, 8192) == 0);
+	e2e_go(&e, e.sub, 1);
+
+	uint64_t quiet_until = 0;
+	while (!quiet_until || pt_now_ms() < quiet_until) {
+		if (!want && read(e.done_fd, &want, sizeof(want)) == sizeof(want))
+			quiet_until = pt_now_ms() + 1500;
+		nng_msg *m = pt_recv(e.sub, 100);
+		if (!m)
+			continue;
+		uint64_t now = mono_ns();
+		Nerrf__Trace__EventBatch *b = pt_decode_batch(m);
+		nng_msg_free(m);
+		e2e_account(&e, b);
+		for (size_t i = 0; i < b->n_events; i++) {
+			const Nerrf__Trace__Event *ev = b->events[i];
+			if (ev->pid == (uint32_t)e.child && strcmp(ev->syscall, "pwrite64") == 0 &&
+			    n < cap)
+				lat[n++] = now - ev->mono_ns;
+		}
+		nerrf__trace__event_batch__free_unpacked(b, NULL);
+	}
+	qsort(lat, n, sizeof(*lat), cmp_u64);
+	printf("| %7u/s | %8.1f | %8.1f | %8.1f | %8llu / %-8llu | %6.1f | %s |\n", l->rate,
+	       n ? lat[n / 2] / 1e3 : NAN, n ? lat[n * 99 / 100] / 1e3 : NAN,
+	       n ? lat[n * 999 / 1000] / 1e3 : NAN, (unsigned long long)n, (unsigned long long)want,
+	       e.batches ? (double)e.delivered / e.batches : 0.0,
+	       n == want && !e.publisher_gaps ? "none" : "LOSS");
+	fflush(stdout);
+	free(lat);
+	nng_close(e.sub);
+	e2e_finish(&e);
+}
+
+int main(int argc, char **argv)
+{
+	const char *rates = argc > 1 ? argv[1] : "1000,10000,100000";
+	unsigned seconds = argc > 2 ? (unsigned)atoi(argv[2]) : 3;
+
+	e2e_require("e2e_bench", true);
+	printf("| rate | p50 µs | p99 µs | p99.9 µs | delivered / written | events/batch | loss |\n"
+	       "|---:|---:|---:|---:|---:|---:|---|\n");
+	char *list = strdup(rates), *save = NULL;
+	for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		struct load l = {.rate = (unsigned)atoi(t), .seconds = seconds};
+		if (l.rate)
+			run(&l);
+	}
+	free(list);
+	return 0;
+}
