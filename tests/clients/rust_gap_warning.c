@@ -56,6 +56,8 @@ int main(void)
 	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
 	pid_t pub = pt_publisher(dir, err, "--sendbuf", "4", NULL);
 	nng_socket st = pt_sub(url, NERRF_TOPIC_STATS);
+	/* nerrf-subscribe's first dial fails unless the publisher already listens. */
+	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 1), NULL);
 	pid_t sub = rt_subscriber(bin, out, serr, "--url", url, NULL);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 2), NULL);
 
