@@ -99,54 +99,65 @@ fn subscribe(o: &Opts) -> nng::SubSocket {
     s
 }
 
-/// Tells the reader on stderr what publisher_seq says this subscriber missed.
-fn check_gap(last: &mut u64, seq: u64) {
-    if *last != 0 && seq > *last + 1 {
-        eprintln!(
-            "{}: warning: missed {} batches (publisher_seq {} to {}): this subscriber read too \
-             slowly; read faster, or raise nerrf-publisher --sendbuf",
-            PROG,
-            seq - *last - 1,
-            *last + 1,
-            seq - 1
-        );
-    } else if *last != 0 && seq <= *last {
-        eprintln!("{}: note: the publisher restarted (publisher_seq {} after {})", PROG, seq, last);
-    }
-    *last = seq;
+/// Where the stream stands: events printed, and the last publisher_seq seen.
+#[derive(Default)]
+struct Progress {
+    printed: u64,
+    last_seq: u64,
 }
 
-/// Prints what msg holds; Ok(false) once --count events are out.
-fn handle(o: &Opts, msg: &[u8], printed: &mut u64, last_seq: &mut u64, out: &mut impl Write)
-    -> io::Result<bool> {
-    if msg.len() < TOPIC_EVENTS.len() {
-        eprintln!("{}: warning: skipped a {}-byte message, shorter than a topic", PROG, msg.len());
-        return Ok(true);
-    }
-    let (topic, body) = msg.split_at(TOPIC_EVENTS.len());
-    if topic == TOPIC_STATS {
-        match trace::Stats::decode(body) {
-            Ok(st) => writeln!(out, "{}", json::stats(&st))?,
-            Err(e) => undecodable("Stats", body.len(), &e),
+impl Progress {
+    /// Tells the reader on stderr what publisher_seq says this subscriber missed.
+    fn check_gap(&mut self, seq: u64) {
+        let last = self.last_seq;
+        if last != 0 && seq > last + 1 {
+            eprintln!(
+                "{}: warning: missed {} batches (publisher_seq {} to {}): this subscriber read \
+                 too slowly; read faster, or raise nerrf-publisher --sendbuf",
+                PROG,
+                seq - last - 1,
+                last + 1,
+                seq - 1
+            );
+        } else if last != 0 && seq <= last {
+            eprintln!("{}: note: the publisher restarted (publisher_seq {} after {})", PROG, seq,
+                      last);
         }
-    } else if topic == TOPIC_EVENTS {
-        let batch = match trace::EventBatch::decode(body) {
-            Ok(b) => b,
-            Err(e) => {
-                undecodable("EventBatch", body.len(), &e);
-                return Ok(true);
+        self.last_seq = seq;
+    }
+
+    /// Prints what msg holds; Ok(false) once --count events are out.
+    fn handle(&mut self, o: &Opts, msg: &[u8], out: &mut impl Write) -> io::Result<bool> {
+        if msg.len() < TOPIC_EVENTS.len() {
+            eprintln!("{}: warning: skipped a {}-byte message, shorter than a topic", PROG,
+                      msg.len());
+            return Ok(true);
+        }
+        let (topic, body) = msg.split_at(TOPIC_EVENTS.len());
+        if topic == TOPIC_STATS {
+            match trace::Stats::decode(body) {
+                Ok(st) => writeln!(out, "{}", json::stats(&st))?,
+                Err(e) => undecodable("Stats", body.len(), &e),
             }
-        };
-        check_gap(last_seq, batch.publisher_seq);
-        for ev in batch.events.iter().filter(|ev| o.pid.map_or(true, |p| ev.pid == p)) {
-            writeln!(out, "{}", json::event(ev))?;
-            *printed += 1;
-            if *printed == o.count {
-                return Ok(false);
+        } else if topic == TOPIC_EVENTS {
+            let batch = match trace::EventBatch::decode(body) {
+                Ok(b) => b,
+                Err(e) => {
+                    undecodable("EventBatch", body.len(), &e);
+                    return Ok(true);
+                }
+            };
+            self.check_gap(batch.publisher_seq);
+            for ev in batch.events.iter().filter(|ev| o.pid.map_or(true, |p| ev.pid == p)) {
+                writeln!(out, "{}", json::event(ev))?;
+                self.printed += 1;
+                if self.printed == o.count {
+                    return Ok(false);
+                }
             }
         }
+        Ok(true)
     }
-    Ok(true)
 }
 
 fn undecodable(what: &str, len: usize, e: &prost::DecodeError) {
@@ -162,7 +173,7 @@ fn main() {
     let sock = subscribe(&o);
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let (mut printed, mut last_seq) = (0u64, 0u64);
+    let mut progress = Progress::default();
     let status = loop {
         let msg = match sock.recv() {
             Ok(m) => m,
@@ -172,7 +183,7 @@ fn main() {
             }
         };
         // A batch's lines go out together, as soon as it has arrived.
-        match handle(&o, &msg, &mut printed, &mut last_seq, &mut out).and_then(|more| {
+        match progress.handle(&o, &msg, &mut out).and_then(|more| {
             out.flush()?;
             Ok(more)
         }) {
