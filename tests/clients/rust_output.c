@@ -1,0 +1,56 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * nerrf-subscribe (clients/rust) decodes a live publisher's batches and
+ * prints every Event field as proto JSON, line for line what the Python
+ * example prints; --pid filters, --count ends it, and stats stay out unless
+ * asked for.
+ */
+#include "rusttest.h"
+
+int main(void)
+{
+	const char *bin = rt_build();
+	char *dir = test_tmpdir("rust-out");
+	char url[512], err[600], out[600], serr[600], fout[600], ferr[600];
+	static uint8_t rec[1 << 16];
+
+	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
+	snprintf(err, sizeof(err), "%s/publisher.err", dir);
+	snprintf(out, sizeof(out), "%s/all.out", dir);
+	snprintf(serr, sizeof(serr), "%s/all.err", dir);
+	snprintf(fout, sizeof(fout), "%s/pid.out", dir);
+	snprintf(ferr, sizeof(ferr), "%s/pid.err", dir);
+	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
+	pid_t pub = pt_publisher(dir, err, NULL);
+	nng_socket st = pt_sub(url, NERRF_TOPIC_STATS);
+	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 1), NULL);
+
+	pid_t all = rt_subscriber(bin, out, serr, "--url", url, "--count", "3", NULL);
+	pid_t one = rt_subscriber(bin, fout, ferr, "--url", url, "--pid", "4242", "--count", "2",
+				  NULL);
+	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 3), NULL);
+	/* A stats message first: it must not show up without --stats. */
+	size_t n = pt_make_stats(rec, sizeof(rec), 2.5);
+	CHECK(pt_put(r2, rec, n) == 0);
+	n = rt_rich_batch(rec, sizeof(rec), 1);
+	CHECK(pt_put(r2, rec, n) == 0);
+
+	int rc = pt_wait_exit(all, 20000);
+	if (rc < 0)
+		kill(all, SIGKILL);
+	CHECK(rc == 0, "nerrf-subscribe --count 3 exit %d: %s", rc, pt_slurp(serr));
+	CHECK_STR(pt_slurp(out), RT_LINE0 "\n" RT_LINE1 "\n" RT_LINE2 "\n");
+	CHECK_STR(pt_slurp(serr), "");
+
+	rc = pt_wait_exit(one, 20000);
+	if (rc < 0)
+		kill(one, SIGKILL);
+	CHECK(rc == 0, "nerrf-subscribe --pid exit %d: %s", rc, pt_slurp(ferr));
+	CHECK_STR(pt_slurp(fout), RT_LINE0 "\n" RT_LINE2 "\n");
+
+	pt_stop(pub);
+	nng_close(st);
+	nerrf_ring_close(r2);
+	pt_rm_rf(dir);
+	return 0;
+}
