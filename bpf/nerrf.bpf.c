@@ -35,6 +35,7 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 /* Set by the collector before load. */
 const volatile __u32 sample_bytes = 64;
 const volatile __u64 wakeup_bytes = 0;
+const volatile __u64 wakeup_ns = 250000;
 const volatile bool all_writes = false;
 const volatile bool pid_include = false;
 const volatile bool uid_on = false;
@@ -233,10 +234,13 @@ static __always_inline void fill_header(struct nerrf_event *e, __u16 op, __s64 r
 }
 
 /*
- * Wake the collector only once wakeup_bytes are waiting; it also polls every
- * few milliseconds. The kernel's default (wake whenever the reader has caught
- * up) costs a wakeup per event when the reader keeps up, which is most of
- * the collector's CPU.
+ * Wake the collector when wakeup_bytes are waiting, or when this CPU has not
+ * woken it for wakeup_ns. The kernel's default (wake whenever the reader has
+ * caught up) costs a wakeup per event when the reader keeps up, which was
+ * most of the collector's CPU; this one wakes for every event at low rates
+ * (lowest latency) and at most once per wakeup_ns per CPU at high rates.
+ * Events between two wakeups are picked up by the collector's short poll
+ * after activity.
  */
 static __always_inline void emit(struct nerrf_event *e, __u32 size)
 {
@@ -248,8 +252,12 @@ static __always_inline void emit(struct nerrf_event *e, __u32 size)
 		size = NERRF_EVENT_MAX;
 	e->hdr.size = size;
 	e->seq = __sync_fetch_and_add(&c->seq, 1);
-	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes ?
-			      BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	__u64 flags = BPF_RB_NO_WAKEUP;
+	if (e->ts_ns - c->last_wake >= wakeup_ns ||
+	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes) {
+		c->last_wake = e->ts_ns;
+		flags = BPF_RB_FORCE_WAKEUP;
+	}
 	if (bpf_ringbuf_output(&events, e, size, flags))
 		__sync_fetch_and_add(&c->lost[e->op < NERRF_OP_MAX ? e->op : 0], 1);
 }

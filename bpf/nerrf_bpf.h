@@ -31,6 +31,7 @@ struct nerrf_kcounters {
 	__u64 seq;      /* emission attempts on this CPU; the next event's seq */
 	__u64 filtered; /* events removed by filters */
 	__u64 lost[NERRF_OP_MAX]; /* ringbuf output failures by op */
+	__u64 last_wake; /* ts_ns of this CPU's last forced wakeup */
 };
 
 #endif /* NERRF_BPF_H */

@@ -44,13 +44,15 @@
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 #define MAX_PIDS 64
 /*
- * The kernel wakes us when 1/WAKEUP_FRACTION of the ring buffer is waiting;
- * below that we find events by polling every POLL_MS. So an event waits at
- * most POLL_MS at low rates, and at high rates wakeups come per batch, not
- * per event. Idle, that is 100 cheap wakeups a second.
+ * The kernel wakes us when 1/WAKEUP_FRACTION of the ring buffer is waiting,
+ * or when a CPU has not woken us for --wakeup-us: at low rates each event
+ * wakes us at once, at high rates wakeups come per batch, not per event.
+ * What arrives between two wakeups is swept by a POLL_BUSY_MS poll while
+ * events flow; idle, we sleep POLL_IDLE_MS between stats ticks.
  */
 #define WAKEUP_FRACTION 16
-#define POLL_MS 10
+#define POLL_BUSY_MS 1
+#define POLL_IDLE_MS 250
 
 /* The syscalls that can be traced, by their tracepoint name. */
 static const char *const syscall_names[] = {
@@ -86,6 +88,7 @@ struct opts {
 	char prefixes[NERRF_MAX_PREFIXES][NERRF_PREFIX_MAX];
 	unsigned nprefixes;
 	unsigned sample_bytes;
+	unsigned wakeup_us;
 	bool all_writes;
 	bool verbose;
 };
@@ -168,6 +171,8 @@ static void usage(FILE *f)
 "  --cgroup ID|PATH      trace only this cgroup (v2 id or directory)\n"
 "  --path-prefix PATH    trace only paths under these prefixes (repeatable, up to %d)\n"
 "  --sample-bytes N      bytes of each write to sample, 0..256 (default 64)\n"
+"  --wakeup-us N         longest a CPU's event waits for a wakeup at low rates,\n"
+"                        0..100000 (default 250; lower costs more CPU)\n"
 "  --all-writes          also trace writes to sockets, pipes and ttys\n"
 "  --verbose             more messages\n"
 "  --help                this text\n",
@@ -266,7 +271,7 @@ static int parse_syscalls(const char *list, bool *on)
 static int parse_opts(int argc, char **argv, struct opts *o)
 {
 	enum { O_RUNDIR = 256, O_RING1, O_RINGBUF, O_MODE, O_GROUP, O_USER, O_SYSCALLS, O_PID,
-	       O_XPID, O_FOLLOW, O_UID, O_COMM, O_XCOMM, O_CGROUP, O_PREFIX, O_SAMPLE, O_TREE,
+	       O_XPID, O_FOLLOW, O_UID, O_COMM, O_XCOMM, O_CGROUP, O_PREFIX, O_SAMPLE, O_WAKEUP, O_TREE,
 	       O_ALLW, O_VERBOSE, O_HELP, O_CONFIG };
 	static const struct option lo[] = {
 		{ "config", required_argument, 0, O_CONFIG },
@@ -286,6 +291,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		{ "cgroup", required_argument, 0, O_CGROUP },
 		{ "path-prefix", required_argument, 0, O_PREFIX },
 		{ "sample-bytes", required_argument, 0, O_SAMPLE },
+		{ "wakeup-us", required_argument, 0, O_WAKEUP },
 		{ "exclude-tree", required_argument, 0, O_TREE },
 		{ "all-writes", no_argument, 0, O_ALLW },
 		{ "verbose", no_argument, 0, O_VERBOSE },
@@ -305,6 +311,7 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 		.ring_mode = 0660,
 		.user = "nobody",
 		.sample_bytes = 64,
+		.wakeup_us = 250,
 	};
 	memset(o->syscall_on, 1, sizeof(o->syscall_on));
 
@@ -421,6 +428,11 @@ static int parse_opts(int argc, char **argv, struct opts *o)
 				goto out;
 			o->sample_bytes = (unsigned)v;
 			break;
+		case O_WAKEUP:
+			if (parse_uint("--wakeup-us", optarg, 100000, &v) < 0)
+				goto out;
+			o->wakeup_us = (unsigned)v;
+			break;
 		case O_ALLW:
 			o->all_writes = true;
 			break;
@@ -519,6 +531,7 @@ static void configure(struct nerrf_bpf *skel, const struct opts *o)
 
 	r->sample_bytes = o->sample_bytes;
 	r->wakeup_bytes = o->ringbuf_size / WAKEUP_FRACTION;
+	r->wakeup_ns = (__u64)o->wakeup_us * 1000;
 	r->all_writes = o->all_writes;
 	r->pid_include = o->npids > 0;
 	r->uid_on = o->uid_on;
@@ -843,12 +856,16 @@ int main(int argc, char **argv)
 	fprintf(stderr, PROG ": ready: pid %d, ring %s, uid %u\n", getpid(), path, (unsigned)uid);
 
 	next_stats = now_ns();
+	int timeout = POLL_IDLE_MS;
 	while (!stop) {
 		/* poll() only reads after a wakeup; consume() takes what waits below
 		 * the wakeup threshold. */
-		int n = ring_buffer__poll(rb, POLL_MS);
-		if (n >= 0)
-			n = ring_buffer__consume(rb);
+		int n = ring_buffer__poll(rb, timeout);
+		if (n >= 0) {
+			int m = ring_buffer__consume(rb);
+			n = m < 0 ? m : n + m;
+		}
+		timeout = n > 0 ? POLL_BUSY_MS : POLL_IDLE_MS;
 		if (n < 0 && n != -EINTR) {
 			err("polling the ring buffer: %s", strerror(-n));
 			goto out;
