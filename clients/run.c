@@ -87,18 +87,21 @@ static void run_usage(FILE *f)
 	      "  --print              also print live events (as `nerrf tail` would)\n"
 	      "  --json               with --print: JSON lines instead of a table\n"
 	      "  --rundir DIR         directory for the rings and the socket (default /run/nerrf)\n"
-	      "  --user NAME          user the stages run as (default nobody)\n"
+	      "  --user NAME          user the stages run as (default nerrf if it exists, else nobody)\n"
 	      "  --listen URL         publisher listen address (repeatable)\n"
 	      "  --encoder-arg ARG    pass ARG to nerrf-encoder (repeatable)\n"
 	      "  --publisher-arg ARG  pass ARG to nerrf-publisher (repeatable)\n"
 	      "  --help               this text\n\n"
 	      "Any other option (e.g. --path-prefix /home) goes to nerrf-collector, with its\n"
 	      "value. Stage binaries are looked up in $NERRF_LIBEXEC, beside this program, then\n"
-	      "in the build tree (../collector, ../encoder, ../publisher).\n",
+	      "in the build tree (../collector, ../encoder, ../publisher), then in " NERRF_INSTALL_LIBEXEC ".\n",
 	      f);
 }
 
-/* Finds nerrf-<name>: $NERRF_LIBEXEC, beside us, or ../<name>/ in the build tree. */
+/*
+ * Finds nerrf-<name>: $NERRF_LIBEXEC, beside us, ../<name>/ in the build
+ * tree, then where `meson install` puts the stages.
+ */
 static int find_stage(const char *self_dir, const char *name, char *out, size_t len)
 {
 	const char *libexec = getenv("NERRF_LIBEXEC");
@@ -118,10 +121,13 @@ static int find_stage(const char *self_dir, const char *name, char *out, size_t 
 	snprintf(out, len, "%s/../%s/nerrf-%s", self_dir, name, name);
 	if (access(out, X_OK) == 0)
 		return 0;
+	snprintf(out, len, "%s/nerrf-%s", NERRF_INSTALL_LIBEXEC, name);
+	if (access(out, X_OK) == 0)
+		return 0;
 	fprintf(stderr,
-		"nerrf run: cannot find nerrf-%s beside %s or in %s/../%s: build it "
+		"nerrf run: cannot find nerrf-%s beside %s, in %s/../%s or in %s: build it "
 		"(ninja -C build) or set NERRF_LIBEXEC to where it is installed\n",
-		name, self_dir, self_dir, name);
+		name, self_dir, self_dir, name, NERRF_INSTALL_LIBEXEC);
 	return -1;
 }
 
@@ -308,7 +314,7 @@ int cmd_run(int argc, char **argv)
 		[PUBLISHER] = {.name = "publisher", .enabled = true},
 		[PRINTER] = {.name = "printer", .prints = true},
 	};
-	struct run_opts o = {.rundir = NERRF_DEFAULT_RUNDIR, .user = "nobody"};
+	struct run_opts o = {.rundir = NERRF_DEFAULT_RUNDIR, .user = NULL};
 	char self[PATH_MAX], self_dir[PATH_MAX], pidbuf[32], urlbuf[PATH_MAX + 16];
 	sigset_t set, oldmask;
 	int ret = 1;
@@ -335,7 +341,6 @@ int cmd_run(int argc, char **argv)
 	}
 	for (int i = COLLECTOR; i <= PUBLISHER; i++)
 		st[i].argv[rundir_at] = (char *)o.rundir;
-	st[COLLECTOR].argv[rundir_at + 2] = (char *)o.user;
 
 	if (geteuid() != 0) {
 		fprintf(stderr,
@@ -344,6 +349,17 @@ int cmd_run(int argc, char **argv)
 			argv[0]);
 		return 1;
 	}
+	if (!o.user) {
+		/*
+		 * Anything running as the stage user can write the rings, so a
+		 * dedicated account beats the widely shared nobody.
+		 */
+		o.user = getpwnam("nerrf") ? "nerrf" : "nobody";
+		if (strcmp(o.user, "nobody") == 0)
+			fprintf(stderr, "nerrf run: no 'nerrf' account, running the stages as "
+				"nobody; create one with: systemd-sysusers systemd/nerrf.sysusers\n");
+	}
+	st[COLLECTOR].argv[rundir_at + 2] = (char *)o.user;
 	struct passwd *pw = getpwnam(o.user);
 	if (!pw) {
 		fprintf(stderr, "nerrf run: no user '%s': create it or choose one with --user\n",
