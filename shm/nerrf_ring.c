@@ -27,7 +27,23 @@
 #include <time.h>
 #include <unistd.h>
 
-#define SPIN_NS 5000 /* spin this long before sleeping on the futex */
+/*
+ * Spin this long before sleeping on the futex. A sleep that ends sooner than
+ * the spin budget means a longer spin would have saved both sides a syscall
+ * (the peer's wake is a cross-CPU interrupt): the budget doubles, up to
+ * SPIN_MAX_NS, and halves back after long sleeps. So a busy peer publishing
+ * every few microseconds is met by spinning, an idle one costs 5 us a wait.
+ */
+#define SPIN_NS 5000
+#define SPIN_MAX_NS 50000
+/*
+ * A producer waiting for space sleeps until half the ring is free, not until
+ * its one record fits: waking it for every consumer batch made the two sides
+ * ping-pong a wake syscall (a cross-CPU interrupt) per batch. It re-checks on
+ * its own every SPACE_SLICE_NS, so a consumer that frees a little and then
+ * stalls still lets it go on.
+ */
+#define SPACE_SLICE_NS 1000000
 
 #define MSG_NOT_REGULAR "ring path is not a regular file: remove it and restart the producer"
 #define MSG_NOT_READY "ring file is not initialised yet: start the producer (the consumer retries)"
@@ -66,6 +82,7 @@ struct nerrf_ring {
 	bool borrowed;        /* mapping belongs to another handle (ring_consumer_view) */
 	const char *why;      /* last corruption seen */
 	bool bad_head_seen;   /* the last resync found the head out of reach */
+	uint64_t spin_ns;     /* adaptive spin budget of this side's waits; 0 = SPIN_NS */
 };
 
 #define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
@@ -695,9 +712,10 @@ static struct timespec *rel_timeout(struct timespec *ts, uint64_t deadline)
 typedef bool ready_fn(struct nerrf_ring *r, uint64_t arg);
 
 static int wait_for(struct nerrf_ring *r, uint32_t *word, ready_fn *ready, uint64_t arg,
-		    int timeout_ms)
+		    int timeout_ms, uint64_t slice_ns)
 {
-	uint64_t start = now_ns(), deadline = UINT64_MAX;
+	uint64_t start = now_ns(), deadline = UINT64_MAX, spin = r->spin_ns ? r->spin_ns : SPIN_NS;
+	uint64_t asleep;
 	struct timespec ts;
 	unsigned int i = 0;
 
@@ -706,26 +724,34 @@ static int wait_for(struct nerrf_ring *r, uint32_t *word, ready_fn *ready, uint6
 	if (timeout_ms > 0)
 		deadline = start + (uint64_t)timeout_ms * 1000000ULL;
 	while (!ready(r, arg)) {
-		if (++i % 64 == 0 && now_ns() - start >= SPIN_NS)
+		if (++i % 64 == 0 && now_ns() - start >= spin)
 			goto sleep;
 		cpu_relax();
 	}
 	return 0;
 sleep:
+	asleep = now_ns();
 	for (;;) {
 		long rc;
 
 		__atomic_store_n(word, 1, __ATOMIC_SEQ_CST);
 		if (ready(r, arg)) {
 			__atomic_store_n(word, 0, __ATOMIC_RELAXED);
+			uint64_t slept = now_ns() - asleep;
+			if (slept < spin)
+				r->spin_ns = spin * 2 < SPIN_MAX_NS ? spin * 2 : SPIN_MAX_NS;
+			else if (slept > 4 * SPIN_MAX_NS)
+				r->spin_ns = spin / 2 > SPIN_NS ? spin / 2 : SPIN_NS;
 			return 0;
 		}
 		if (now_ns() >= deadline) {
 			__atomic_store_n(word, 0, __ATOMIC_RELAXED);
 			return -ETIMEDOUT;
 		}
-		rc = futex(word, FUTEX_WAIT, 1,
-			   deadline == UINT64_MAX ? NULL : rel_timeout(&ts, deadline));
+		uint64_t until = deadline;
+		if (slice_ns && now_ns() + slice_ns < until)
+			until = now_ns() + slice_ns;
+		rc = futex(word, FUTEX_WAIT, 1, until == UINT64_MAX ? NULL : rel_timeout(&ts, until));
 		if (rc < 0 && errno == EINTR) {
 			__atomic_store_n(word, 0, __ATOMIC_RELAXED);
 			return -EINTR;
@@ -743,8 +769,9 @@ int nerrf_ring_wait_space(struct nerrf_ring *r, size_t len, int timeout_ms)
 {
 	if (len > r->max_rec)
 		return -EINVAL;
-	return wait_for(r, &r->hdr->prod_sleeping, space_ready, space_needed(r, rec_size(len)),
-			timeout_ms);
+	uint64_t need = space_needed(r, rec_size(len));
+	STORE(&r->hdr->prod_want, need > r->cap / 2 ? need : r->cap / 2);
+	return wait_for(r, &r->hdr->prod_sleeping, space_ready, need, timeout_ms, SPACE_SLICE_NS);
 }
 
 /* ---- consumer ---- */
@@ -867,6 +894,17 @@ void nerrf_ring_release(struct nerrf_ring *r)
 	r->consumed++;
 }
 
+/* Is there as much free space as the sleeping producer asked for? A bogus
+ * head or request only changes when we wake it, never what we access. */
+static bool space_wanted(struct nerrf_ring *r)
+{
+	uint64_t head = LOAD_ACQ(&r->hdr->head), want = LOAD(&r->hdr->prod_want);
+
+	if (head < r->tail || head - r->tail > r->cap)
+		return true;
+	return r->cap - (head - r->tail) >= want;
+}
+
 void nerrf_ring_consumer_publish(struct nerrf_ring *r)
 {
 	struct ring_hdr *h = r->hdr;
@@ -880,7 +918,7 @@ void nerrf_ring_consumer_publish(struct nerrf_ring *r)
 	STORE(&h->consumed, r->consumed);
 	__atomic_store_n(&h->tail, r->tail, __ATOMIC_SEQ_CST);
 	r->pub_tail = r->tail;
-	if (__atomic_load_n(&h->prod_sleeping, __ATOMIC_SEQ_CST) &&
+	if (__atomic_load_n(&h->prod_sleeping, __ATOMIC_SEQ_CST) && space_wanted(r) &&
 	    __atomic_exchange_n(&h->prod_sleeping, 0, __ATOMIC_SEQ_CST)) {
 		futex(&h->prod_sleeping, FUTEX_WAKE, 1, NULL);
 		STORE(&h->space_wakeups, ++r->space_wakeups);
@@ -946,7 +984,7 @@ int nerrf_ring_wait(struct nerrf_ring *r, int timeout_ms)
 	nerrf_ring_consumer_publish(r);
 	if (r->cached_head != r->tail)
 		return 0;
-	return wait_for(r, &r->hdr->cons_sleeping, data_ready, 0, timeout_ms);
+	return wait_for(r, &r->hdr->cons_sleeping, data_ready, 0, timeout_ms, 0);
 }
 
 const char *nerrf_ring_corruption(const struct nerrf_ring *r)

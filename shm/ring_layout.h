@@ -10,7 +10,7 @@
 #include <stdint.h>
 
 #define RING_MAGIC 0x31474e4952465245ULL /* "ERFRING1" little-endian */
-#define RING_VERSION 1u
+#define RING_VERSION 2u
 #define RING_MIN_CAP (4ULL << 10)
 #define RING_MAX_CAP (1ULL << 30)
 
@@ -36,8 +36,9 @@ struct ring_hdr {
 	uint64_t dropped;
 	uint64_t dropped_bytes;
 	uint64_t wakeups;
+	uint64_t prod_want;     /* free bytes the sleeping producer waits for */
 	uint32_t prod_sleeping; /* futex: producer waits for space */
-	uint8_t _pad1[RING_LINE - 44];
+	uint8_t _pad1[RING_LINE - 52];
 
 	/* consumer line */
 	uint64_t tail;          /* byte position after the last released record */
