@@ -30,6 +30,7 @@
 
 #include "nerrf_ring.h"
 #include "nerrf_wire.h"
+#include "nerrf_pbwire.h"
 #include "trace.pb-c.h"
 
 static uint64_t now_ns(void)
@@ -192,17 +193,6 @@ static double run(const char *bin, unsigned nevents, unsigned nbatch)
 	return cpu_ns;
 }
 
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
 static void trailer_cost(void)
 {
 	enum { N = 10000000 };
@@ -211,12 +201,9 @@ static void trailer_cost(void)
 
 	uint64_t t0 = now_ns();
 	for (uint64_t i = 1; i <= N; i++) {
-		size_t n = put_varint(buf, 7 << 3);
-		n += put_varint(buf + n, i);
-		n += put_varint(buf + n, 8 << 3);
-		n += put_varint(buf + n, 0);
-		n += put_varint(buf + n, 9 << 3);
-		n += put_varint(buf + n, 0);
+		size_t n = nerrf_put_u64_field(buf, 7, i);
+		n += nerrf_put_u64_field(buf + n, 8, 0);
+		n += nerrf_put_u64_field(buf + n, 9, 0);
 		sink += n;
 	}
 	uint64_t t1 = now_ns();

@@ -15,6 +15,7 @@
 
 #include "encoder.h"
 #include "nerrf_ops.h"
+#include "nerrf_pbwire.h"
 
 #define REC_BUF_SIZE (ENC_KSTATS_MAX > NERRF_EVENT_MAX ? ENC_KSTATS_MAX : NERRF_EVENT_MAX)
 
@@ -247,29 +248,6 @@ static void malformed(struct encoder *e, const char *why)
 			why, (unsigned long long)n);
 }
 
-static size_t varint_len(size_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static size_t put_varint(uint8_t *p, size_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
 bool enc_take(struct encoder *e, const void *rec, size_t len, uint64_t now_ns)
 {
 	const char *why = "record larger than any valid record";
@@ -304,11 +282,11 @@ bool enc_take(struct encoder *e, const void *rec, size_t len, uint64_t now_ns)
 	 */
 	uint8_t *p = e->buf + e->used;
 	size_t sz = protobuf_c_message_pack(&e->ev.base, p + 3);
-	size_t w = varint_len(sz);
+	size_t w = nerrf_varint_len(sz);
 	if (w != 2)
 		memmove(p + 1 + w, p + 3, sz);
 	p[0] = 0x0a; /* EventBatch.events: field 1, length-delimited */
-	put_varint(p + 1, sz);
+	nerrf_put_varint(p + 1, sz);
 	e->used += 1 + w + sz;
 	if (e->n++ == 0) {
 		e->oldest_mono_ns = ((const struct nerrf_event *)e->rec)->ts_ns;

@@ -27,6 +27,7 @@
 
 #include "nerrf_conf.h"
 #include "nerrf_ring.h"
+#include "nerrf_pbwire.h"
 #include "nerrf_wire.h"
 
 #define MAX_LISTEN 16
@@ -83,44 +84,27 @@ static uint64_t now_ns(clockid_t clk)
 
 /* ---- protobuf fields appended to encoded messages ---- */
 
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
-static size_t put_u64(uint8_t *p, unsigned field, uint64_t v)
-{
-	size_t n = put_varint(p, (uint64_t)field << 3); /* wire type 0: varint */
-	return n + put_varint(p + n, v);
-}
-
 static size_t put_bytes(uint8_t *p, unsigned field, const void *b, size_t len)
 {
-	size_t n = put_varint(p, (uint64_t)field << 3 | 2); /* wire type 2: length-delimited */
-	n += put_varint(p + n, len);
+	size_t n = nerrf_put_varint(p, (uint64_t)field << 3 | 2); /* wire type 2: length-delimited */
+	n += nerrf_put_varint(p + n, len);
 	memcpy(p + n, b, len);
 	return n + len;
 }
 
 static size_t batch_trailer(uint8_t *p, const struct counters *c, uint64_t ring2_dropped)
 {
-	size_t n = put_u64(p, 7, c->publisher_seq);
-	n += put_u64(p + n, 8, c->publish_errors);
-	return n + put_u64(p + n, 9, ring2_dropped);
+	size_t n = nerrf_put_u64_field(p, 7, c->publisher_seq);
+	n += nerrf_put_u64_field(p + n, 8, c->publish_errors);
+	return n + nerrf_put_u64_field(p + n, 9, ring2_dropped);
 }
 
 static size_t stats_trailer(uint8_t *p, const struct counters *c, const struct nerrf_ring_stats *rs)
 {
-	size_t n = put_u64(p, 9, rs->used_bytes);
-	n += put_u64(p + n, 10, rs->capacity);
-	n += put_u64(p + n, 11, atomic_load(&subscribers));
-	return n + put_u64(p + n, 12, c->publisher_seq);
+	size_t n = nerrf_put_u64_field(p, 9, rs->used_bytes);
+	n += nerrf_put_u64_field(p + n, 10, rs->capacity);
+	n += nerrf_put_u64_field(p + n, 11, atomic_load(&subscribers));
+	return n + nerrf_put_u64_field(p + n, 12, c->publisher_seq);
 }
 
 /* ---- sending ---- */
@@ -164,8 +148,8 @@ static void send_own_stats(nng_socket s, struct nerrf_ring *r2, struct counters 
 	static const char state[] = "encoder=silent publisher=up";
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	size_t tn = put_u64(ts, 1, (uint64_t)now.tv_sec);
-	tn += put_u64(ts + tn, 2, (uint64_t)now.tv_nsec);
+	size_t tn = nerrf_put_u64_field(ts, 1, (uint64_t)now.tv_sec);
+	tn += nerrf_put_u64_field(ts + tn, 2, (uint64_t)now.tv_nsec);
 	size_t n = put_bytes(msg, 1, ts, tn);
 	n += put_bytes(msg + n, 13, state, sizeof(state) - 1);
 	if (r2)
