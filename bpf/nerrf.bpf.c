@@ -234,13 +234,14 @@ static __always_inline void fill_header(struct nerrf_event *e, __u16 op, __s64 r
 }
 
 /*
- * Wake the collector when wakeup_bytes are waiting, or when this CPU has not
- * woken it for wakeup_ns. The kernel's default (wake whenever the reader has
- * caught up) costs a wakeup per event when the reader keeps up, which was
- * most of the collector's CPU; this one wakes for every event at low rates
- * (lowest latency) and at most once per wakeup_ns per CPU at high rates.
- * Events between two wakeups are picked up by the collector's short poll
- * after activity.
+ * When to wake the collector. The kernel's default (whenever the reader has
+ * caught up) costs a wakeup per event while the reader keeps up, which was
+ * most of the collector's CPU. Instead: an isolated event (this CPU's
+ * previous one was wakeup_ns ago or more) wakes it at once, since at low
+ * rates latency is what matters and wakeups are cheap; a busy CPU wakes it
+ * when wakeup_bytes are waiting or every 4 x wakeup_ns, so a flood costs a
+ * bounded number of wakeups. The collector also sweeps with a short poll
+ * while events flow.
  */
 static __always_inline void emit(struct nerrf_event *e, __u32 size)
 {
@@ -253,7 +254,9 @@ static __always_inline void emit(struct nerrf_event *e, __u32 size)
 	e->hdr.size = size;
 	e->seq = __sync_fetch_and_add(&c->seq, 1);
 	__u64 flags = BPF_RB_NO_WAKEUP;
-	if (e->ts_ns - c->last_wake >= wakeup_ns ||
+	__u64 gap = e->ts_ns - c->last_ts;
+	c->last_ts = e->ts_ns;
+	if (gap >= wakeup_ns || e->ts_ns - c->last_wake >= 4 * wakeup_ns ||
 	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes) {
 		c->last_wake = e->ts_ns;
 		flags = BPF_RB_FORCE_WAKEUP;

@@ -32,6 +32,7 @@ struct nerrf_kcounters {
 	__u64 filtered; /* events removed by filters */
 	__u64 lost[NERRF_OP_MAX]; /* ringbuf output failures by op */
 	__u64 last_wake; /* ts_ns of this CPU's last forced wakeup */
+	__u64 last_ts;   /* ts_ns of this CPU's previous event */
 };
 
 #endif /* NERRF_BPF_H */

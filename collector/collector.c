@@ -44,11 +44,11 @@
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 #define MAX_PIDS 64
 /*
- * The kernel wakes us when 1/WAKEUP_FRACTION of the ring buffer is waiting,
- * or when a CPU has not woken us for --wakeup-us: at low rates each event
- * wakes us at once, at high rates wakeups come per batch, not per event.
- * What arrives between two wakeups is swept by a POLL_BUSY_MS poll while
- * events flow; idle, we sleep POLL_IDLE_MS between stats ticks.
+ * The kernel wakes us for an isolated event (see emit() in nerrf.bpf.c), and
+ * for a busy CPU when 1/WAKEUP_FRACTION of the ring buffer is waiting or every
+ * 4 x --wakeup-us. What arrives between two wakeups is swept by a
+ * POLL_BUSY_MS poll while events flow; idle, we sleep POLL_IDLE_MS between
+ * stats ticks.
  */
 #define WAKEUP_FRACTION 16
 #define POLL_BUSY_MS 1
@@ -171,8 +171,9 @@ static void usage(FILE *f)
 "  --cgroup ID|PATH      trace only this cgroup (v2 id or directory)\n"
 "  --path-prefix PATH    trace only paths under these prefixes (repeatable, up to %d)\n"
 "  --sample-bytes N      bytes of each write to sample, 0..256 (default 64)\n"
-"  --wakeup-us N         longest a CPU's event waits for a wakeup at low rates,\n"
-"                        0..100000 (default 250; lower costs more CPU)\n"
+"  --wakeup-us N         an event this long after its CPU's previous one wakes us\n"
+"                        at once; busy CPUs every 4x this. 0..100000 (default 250;\n"
+"                        lower: less latency, more collector CPU)\n"
 "  --all-writes          also trace writes to sockets, pipes and ttys\n"
 "  --verbose             more messages\n"
 "  --help                this text\n",
