@@ -216,6 +216,20 @@ static void poison_old(int fd, size_t hsz, uint64_t gen)
 	munmap(h, hsz);
 }
 
+/* The ring must be a regular file, whatever sits at its path. */
+static int stat_regular(int fd, struct stat *st, const char **err_msg)
+{
+	if (fstat(fd, st) < 0) {
+		set_msg(err_msg, "cannot stat the ring file: check permissions");
+		return -errno;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		set_msg(err_msg, MSG_NOT_REGULAR);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /*
  * A file of the wrong size is replaced, not truncated: a consumer may have
  * it mapped, and shrinking a mapped file turns its next access into SIGBUS.
@@ -295,16 +309,15 @@ int nerrf_ring_open_producer(const char *path, size_t capacity, mode_t mode,
 		return ret;
 	}
 	/* the mode is the caller's choice, whatever the umask says */
-	if ((created && fchmod(fd, mode) < 0) || fstat(fd, &st) < 0) {
+	if (created && fchmod(fd, mode) < 0) {
 		ret = -errno;
-		set_msg(err_msg, "cannot set the mode of or stat the ring file: check permissions");
+		set_msg(err_msg, "cannot set the mode of the ring file: check permissions");
 		close(fd);
 		return ret;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		set_msg(err_msg, MSG_NOT_REGULAR);
+	if ((ret = stat_regular(fd, &st, err_msg)) < 0) {
 		close(fd);
-		return -EINVAL;
+		return ret;
 	}
 	if (st.st_size == 0) {
 		if (ftruncate(fd, want) < 0) {
@@ -420,16 +433,9 @@ static int consumer_map(struct nerrf_ring *r, const char **err_msg)
 						  "consumer's user is in the ring file's group");
 		return ret;
 	}
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		set_msg(err_msg, "cannot stat the ring file");
+	if ((ret = stat_regular(fd, &st, err_msg)) < 0) {
 		close(fd);
 		return ret;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		set_msg(err_msg, MSG_NOT_REGULAR);
-		close(fd);
-		return -EINVAL;
 	}
 	if ((uint64_t)st.st_size < hsz) {
 		set_msg(err_msg, MSG_NOT_READY);
