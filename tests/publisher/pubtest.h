@@ -258,26 +258,30 @@ static inline nng_msg *pt_recv(nng_socket s, int timeout_ms)
 	return m;
 }
 
+/* The protobuf bytes of a message, which must carry the given topic. */
+static inline const uint8_t *pt_payload(nng_msg *m, const char *topic, size_t *len)
+{
+	const uint8_t *b = nng_msg_body(m);
+	CHECK(nng_msg_len(m) >= NERRF_TOPIC_LEN && memcmp(b, topic, NERRF_TOPIC_LEN) == 0,
+	      "expected a %s message", topic);
+	*len = nng_msg_len(m) - NERRF_TOPIC_LEN;
+	return b + NERRF_TOPIC_LEN;
+}
+
 static inline Nerrf__Trace__EventBatch *pt_decode_batch(nng_msg *m)
 {
-	size_t len = nng_msg_len(m);
-	const uint8_t *b = nng_msg_body(m);
-	CHECK(len >= NERRF_TOPIC_LEN && memcmp(b, NERRF_TOPIC_EVENTS, NERRF_TOPIC_LEN) == 0,
-	      "expected an events message");
-	Nerrf__Trace__EventBatch *eb =
-		nerrf__trace__event_batch__unpack(NULL, len - NERRF_TOPIC_LEN, b + NERRF_TOPIC_LEN);
+	size_t len;
+	const uint8_t *b = pt_payload(m, NERRF_TOPIC_EVENTS, &len);
+	Nerrf__Trace__EventBatch *eb = nerrf__trace__event_batch__unpack(NULL, len, b);
 	CHECK(eb != NULL, "EventBatch does not decode");
 	return eb;
 }
 
 static inline Nerrf__Trace__Stats *pt_decode_stats(nng_msg *m)
 {
-	size_t len = nng_msg_len(m);
-	const uint8_t *b = nng_msg_body(m);
-	CHECK(len >= NERRF_TOPIC_LEN && memcmp(b, NERRF_TOPIC_STATS, NERRF_TOPIC_LEN) == 0,
-	      "expected a stats message");
-	Nerrf__Trace__Stats *st =
-		nerrf__trace__stats__unpack(NULL, len - NERRF_TOPIC_LEN, b + NERRF_TOPIC_LEN);
+	size_t len;
+	const uint8_t *b = pt_payload(m, NERRF_TOPIC_STATS, &len);
+	Nerrf__Trace__Stats *st = nerrf__trace__stats__unpack(NULL, len, b);
 	CHECK(st != NULL, "Stats does not decode");
 	return st;
 }
