@@ -837,6 +837,10 @@ int main(int argc, char **argv)
 		err("creating %s: %s; %s", path, strerror(-e), rmsg ? rmsg : "check --rundir");
 		goto out;
 	}
+	if (!nerrf_ring_dir_in_memory(o.rundir))
+		err("warning: %s is on a disk filesystem: writeback of the rings stalls the "
+		    "pipeline for tens of ms at a time; use a tmpfs --rundir (e.g. under /run or "
+		    "/dev/shm)", o.rundir);
 	if (chown(path, uid, gid) < 0 || chmod(path, o.ring_mode) < 0) {
 		err("giving %s to uid %u gid %u: %s", path, (unsigned)uid, (unsigned)gid,
 		    strerror(errno));
