@@ -304,9 +304,10 @@ static long walk_step(__u32 i, struct walk *w)
 {
 	struct mount *mnt = w->mnt;
 	struct dentry *d = w->d;
+	struct scratch *s = w->s;
 	struct dentry *root = BPF_CORE_READ(mnt, mnt.mnt_root);
 	struct dentry *parent = BPF_CORE_READ(d, d_parent);
-	struct scratch *s = w->s;
+	struct qstr name;
 	__u32 n = w->n;
 
 	if (d == root || d == parent) {
@@ -321,8 +322,10 @@ static long walk_step(__u32 i, struct walk *w)
 	}
 	if (n >= MAX_DEPTH || !s)
 		return 1;
-	s->comp[n & (MAX_DEPTH - 1)] = (__u64)BPF_CORE_READ(d, d_name.name);
-	s->comp_len[n & (MAX_DEPTH - 1)] = BPF_CORE_READ(d, d_name.len);
+	/* name and length in one copy: each copy from the kernel is a helper call */
+	BPF_CORE_READ_INTO(&name, d, d_name);
+	s->comp[n & (MAX_DEPTH - 1)] = (__u64)name.name;
+	s->comp_len[n & (MAX_DEPTH - 1)] = name.len;
 	w->n = n + 1;
 	w->d = parent;
 	return 0;
