@@ -157,10 +157,19 @@ int nerrf_privdrop(uid_t uid, gid_t gid, char *err, size_t errlen)
 		snprintf(err, errlen, "clearing ambient capabilities: %s", strerror(errno));
 		return -1;
 	}
+	int pdeath = 0;
+	pid_t parent = getppid();
+	prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
 	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
 	    setresuid(uid, uid, uid) < 0) {
 		snprintf(err, errlen, "switching to uid %u gid %u: %s; run as root or with "
 			 "CAP_SETUID and CAP_SETGID", (unsigned)uid, (unsigned)gid, strerror(errno));
+		return -1;
+	}
+	/* The uid change clears a supervisor's parent-death signal: without it we outlive it. */
+	if (pdeath && (prctl(PR_SET_PDEATHSIG, pdeath, 0, 0, 0) < 0 || getppid() != parent)) {
+		snprintf(err, errlen, "the supervisor that started us exited (or the parent-death "
+			 "signal cannot be restored); stopping");
 		return -1;
 	}
 	memset(data, 0, sizeof(data));
