@@ -239,7 +239,7 @@ static __always_inline void fill_header(struct nerrf_event *e, __u16 op, __s64 r
  * most of the collector's CPU. Instead: an isolated event (this CPU's
  * previous one was wakeup_ns ago or more) wakes it at once, since at low
  * rates latency is what matters and wakeups are cheap; a busy CPU wakes it
- * when wakeup_bytes are waiting or every 4 x wakeup_ns, so a flood costs a
+ * when wakeup_bytes are waiting or every wakeup_ns, so a flood costs a
  * bounded number of wakeups. The collector also sweeps with a short poll
  * while events flow.
  */
@@ -256,7 +256,7 @@ static __always_inline void emit(struct nerrf_event *e, __u32 size)
 	__u64 flags = BPF_RB_NO_WAKEUP;
 	__u64 gap = e->ts_ns - c->last_ts;
 	c->last_ts = e->ts_ns;
-	if (gap >= wakeup_ns || e->ts_ns - c->last_wake >= 4 * wakeup_ns ||
+	if (gap >= wakeup_ns || e->ts_ns - c->last_wake >= wakeup_ns ||
 	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes) {
 		c->last_wake = e->ts_ns;
 		flags = BPF_RB_FORCE_WAKEUP;
@@ -304,9 +304,10 @@ static long walk_step(__u32 i, struct walk *w)
 {
 	struct mount *mnt = w->mnt;
 	struct dentry *d = w->d;
+	struct scratch *s = w->s;
 	struct dentry *root = BPF_CORE_READ(mnt, mnt.mnt_root);
 	struct dentry *parent = BPF_CORE_READ(d, d_parent);
-	struct scratch *s = w->s;
+	struct qstr name;
 	__u32 n = w->n;
 
 	if (d == root || d == parent) {
@@ -321,8 +322,10 @@ static long walk_step(__u32 i, struct walk *w)
 	}
 	if (n >= MAX_DEPTH || !s)
 		return 1;
-	s->comp[n & (MAX_DEPTH - 1)] = (__u64)BPF_CORE_READ(d, d_name.name);
-	s->comp_len[n & (MAX_DEPTH - 1)] = BPF_CORE_READ(d, d_name.len);
+	/* name and length in one copy: each copy from the kernel is a helper call */
+	BPF_CORE_READ_INTO(&name, d, d_name);
+	s->comp[n & (MAX_DEPTH - 1)] = (__u64)name.name;
+	s->comp_len[n & (MAX_DEPTH - 1)] = name.len;
 	w->n = n + 1;
 	w->d = parent;
 	return 0;

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "nerrf.h"
+#include "nerrf_ring.h"
 #include "nerrf_wire.h"
 
 #define MAX_ARGS 128
@@ -77,6 +79,30 @@ static int push_arg(struct stage *s, const char *a)
 	s->argv[s->argc++] = (char *)a;
 	s->argv[s->argc] = NULL;
 	return 0;
+}
+
+/*
+ * The rings must live in memory: on a disk filesystem their writeback stalls
+ * the pipeline for tens of ms at a time (/run is not always a tmpfs). So an
+ * on-disk rundir gets a tmpfs of its own for as long as we run.
+ */
+static bool mount_rundir(const char *dir, uid_t uid, gid_t gid)
+{
+	char opts[64];
+
+	if (nerrf_ring_dir_in_memory(dir))
+		return false;
+	snprintf(opts, sizeof(opts), "mode=0770,uid=%u,gid=%u", (unsigned)uid, (unsigned)gid);
+	if (mount("nerrf", dir, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, opts) != 0) {
+		fprintf(stderr,
+			"nerrf run: warning: %s is on a disk filesystem and mounting a tmpfs "
+			"there failed (%s): the rings will stall on writeback; choose a --rundir "
+			"on tmpfs\n",
+			dir, strerror(errno));
+		return false;
+	}
+	fprintf(stderr, "nerrf run: %s is on a disk filesystem: mounted a tmpfs there\n", dir);
+	return true;
 }
 
 static void run_usage(FILE *f)
@@ -388,6 +414,7 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	if (make_rundir(o.rundir, uid, gid) != 0)
 		return 1;
+	bool mounted = mount_rundir(o.rundir, uid, gid);
 
 	if (o.print) {
 		st[PRINTER].enabled = true;
@@ -482,5 +509,7 @@ int cmd_run(int argc, char **argv)
 stop:
 	stop_all(st, &set);
 	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	if (mounted)
+		umount2(o.rundir, MNT_DETACH);
 	return ret;
 }

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/magic.h>
 #include <linux/futex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -236,6 +238,27 @@ static int stat_regular(int fd, struct stat *st, const char **err_msg)
  * The new file is initialised before it takes the name, so a consumer that
  * follows the rename never finds it half-made.
  */
+/*
+ * Allocates the whole file now, so a full filesystem (on tmpfs: no memory
+ * left) is an error at start instead of SIGBUS on some later record.
+ */
+static int reserve(int fd, off_t size, const char **err_msg)
+{
+	int e = posix_fallocate(fd, 0, size);
+	if (e == 0 || e == EOPNOTSUPP)
+		return 0;
+	set_msg(err_msg, "no room for a ring of this size in the ring directory (on tmpfs: "
+			 "not enough memory): free some, or configure a smaller ring");
+	return -e;
+}
+
+bool nerrf_ring_dir_in_memory(const char *dir)
+{
+	struct statfs sf;
+	return statfs(dir, &sf) == 0 &&
+	       (sf.f_type == TMPFS_MAGIC || sf.f_type == RAMFS_MAGIC);
+}
+
 static int replace_file(const char *path, mode_t mode, size_t hsz, uint64_t cap, int *fdp,
 			const char **err_msg)
 {
@@ -256,6 +279,11 @@ static int replace_file(const char *path, mode_t mode, size_t hsz, uint64_t cap,
 	}
 	if (fchmod(fd, mode) < 0 || ftruncate(fd, (off_t)(hsz + cap)) < 0)
 		goto fail;
+	if ((ret = reserve(fd, (off_t)(hsz + cap), err_msg)) < 0) {
+		unlink(tmp);
+		close(fd);
+		goto out;
+	}
 	h = mmap(NULL, hsz, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (h == MAP_FAILED)
 		goto fail;
@@ -324,6 +352,12 @@ int nerrf_ring_open_producer(const char *path, size_t capacity, mode_t mode,
 			ret = -errno;
 			set_msg(err_msg, "cannot size the ring file: check free space in its "
 					 "directory");
+			close(fd);
+			return ret;
+		}
+		if ((ret = reserve(fd, want, err_msg)) < 0) {
+			if (created)
+				unlink(path);
 			close(fd);
 			return ret;
 		}

@@ -73,6 +73,13 @@ int nerrf_ring_open_producer(const char *path, size_t capacity, mode_t mode,
 			     struct nerrf_ring **out, const char **err_msg);
 
 /*
+ * Whether dir's filesystem keeps its pages in memory only (tmpfs, ramfs).
+ * Elsewhere the kernel writes ring pages back to disk, and the producer
+ * stalls on writeback for tens of milliseconds at a time.
+ */
+bool nerrf_ring_dir_in_memory(const char *dir);
+
+/*
  * Attach as consumer to a ring a producer has initialised. -EAGAIN when the
  * file is missing or not yet initialised (retry later); -NERRF_RING_EVERSION,
  * -EINVAL etc. for rings this build cannot read. The consumer continues at
