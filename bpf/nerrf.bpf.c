@@ -239,7 +239,7 @@ static __always_inline void fill_header(struct nerrf_event *e, __u16 op, __s64 r
  * most of the collector's CPU. Instead: an isolated event (this CPU's
  * previous one was wakeup_ns ago or more) wakes it at once, since at low
  * rates latency is what matters and wakeups are cheap; a busy CPU wakes it
- * when wakeup_bytes are waiting or every wakeup_ns, so a flood costs a
+ * when wakeup_bytes are waiting or every 4 x wakeup_ns, so a flood costs a
  * bounded number of wakeups. The collector also sweeps with a short poll
  * while events flow.
  */
@@ -256,7 +256,7 @@ static __always_inline void emit(struct nerrf_event *e, __u32 size)
 	__u64 flags = BPF_RB_NO_WAKEUP;
 	__u64 gap = e->ts_ns - c->last_ts;
 	c->last_ts = e->ts_ns;
-	if (gap >= wakeup_ns || e->ts_ns - c->last_wake >= wakeup_ns ||
+	if (gap >= wakeup_ns || e->ts_ns - c->last_wake >= 4 * wakeup_ns ||
 	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes) {
 		c->last_wake = e->ts_ns;
 		flags = BPF_RB_FORCE_WAKEUP;

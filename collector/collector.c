@@ -46,7 +46,7 @@
 /*
  * The kernel wakes us for an isolated event (see emit() in nerrf.bpf.c), and
  * for a busy CPU when 1/WAKEUP_FRACTION of the ring buffer is waiting or every
- * --wakeup-us. What arrives between two wakeups is swept by a
+ * 4 x --wakeup-us. What arrives between two wakeups is swept by a
  * POLL_BUSY_MS poll while events flow; idle, we sleep POLL_IDLE_MS between
  * stats ticks.
  */
@@ -172,7 +172,7 @@ static void usage(FILE *f)
 "  --path-prefix PATH    trace only paths under these prefixes (repeatable, up to %d)\n"
 "  --sample-bytes N      bytes of each write to sample, 0..256 (default 64)\n"
 "  --wakeup-us N         an event this long after its CPU's previous one wakes us\n"
-"                        at once; busy CPUs every this long. 0..100000 (default 250;\n"
+"                        at once; busy CPUs every 4x this. 0..100000 (default 250;\n"
 "                        lower: less latency, more collector CPU)\n"
 "  --all-writes          also trace writes to sockets, pipes and ttys\n"
 "  --verbose             more messages\n"
