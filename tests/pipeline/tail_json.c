@@ -2,15 +2,19 @@
 /*
  * `nerrf tail --json --pid P` on the live pipeline prints one JSON object
  * per event of process P, with the proto field names and the values the
- * process saw: here a create, a write and an unlink.
+ * process saw: here a create, a write and an unlink, of a file whose name
+ * needs JSON escapes (quote, backslash, tab, a control byte).
  */
 #include "e2e.h"
+
+#define NAME "tailed\"\\\t\x01.txt"
+#define NAME_JSON "tailed\\\"\\\\\\t\\u0001.txt"
 
 static void work(const struct e2e *e, int report_fd, void *arg)
 {
 	char a[PATH_MAX + 16];
 	(void)arg;
-	snprintf(a, sizeof(a), "%s/tailed.txt", e->work);
+	snprintf(a, sizeof(a), "%s/" NAME, e->work);
 	int fd = open(a, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	long n = write(fd, "hello, tail\n", 12);
 	close(fd);
@@ -30,7 +34,7 @@ int main(void)
 	e2e_dirs(&e, "e2e-tail");
 	snprintf(out, sizeof(out), "%s/tail.out", e.dir);
 	snprintf(terr, sizeof(terr), "%s/tail.err", e.dir);
-	snprintf(a, sizeof(a), "%s/tailed.txt", e.work);
+	snprintf(a, sizeof(a), "%s/" NAME, e.work);
 	e2e_child(&e, work, NULL);
 	e2e_run(&e, NULL);
 	snprintf(pidbuf, sizeof(pidbuf), "%d", e.child);
@@ -60,7 +64,8 @@ int main(void)
 	snprintf(want, sizeof(want), "\"pid\":%d,", e.child);
 	CHECK(strstr(o, want) != NULL, "%s", o);
 	snprintf(want, sizeof(want),
-		 "\"path\":\"%s\",\"new_path\":\"\",\"ret_val\":12,\"bytes\":12,", a);
+		 "\"path\":\"%s/" NAME_JSON "\",\"new_path\":\"\",\"ret_val\":12,\"bytes\":12,",
+		 e.work);
 	CHECK(strstr(o, want) != NULL, "the write: %s", o);
 	CHECK(strstr(o, "\"syscall\":\"unlink") != NULL, "the unlink: %s", o);
 	CHECK(strstr(o, "\"ts\":\"20") == o + 1, "ts first, RFC 3339: %s", o);
