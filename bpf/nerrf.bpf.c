@@ -128,6 +128,7 @@ struct scratch {
 	char str[STR_AREA];
 	__u64 comp[MAX_DEPTH]; /* dentry name pointers, leaf first */
 	__u32 comp_len[MAX_DEPTH];
+	__u64 mnt_root; /* walk: the current mount's root dentry, read once per mount */
 	struct exec_args exec;
 };
 
@@ -305,11 +306,14 @@ static long walk_step(__u32 i, struct walk *w)
 	struct mount *mnt = w->mnt;
 	struct dentry *d = w->d;
 	struct scratch *s = w->s;
-	struct dentry *root = BPF_CORE_READ(mnt, mnt.mnt_root);
 	struct dentry *parent = BPF_CORE_READ(d, d_parent);
+	struct dentry *root;
 	struct qstr name;
 	__u32 n = w->n;
 
+	if (!s)
+		return 1;
+	root = (struct dentry *)s->mnt_root;
 	if (d == root || d == parent) {
 		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
 		if (d != root || up == mnt) {
@@ -318,9 +322,10 @@ static long walk_step(__u32 i, struct walk *w)
 		}
 		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
 		w->mnt = up;
+		s->mnt_root = (__u64)BPF_CORE_READ(up, mnt.mnt_root);
 		return 0;
 	}
-	if (n >= MAX_DEPTH || !s)
+	if (n >= MAX_DEPTH)
 		return 1;
 	/* name and length in one copy: each copy from the kernel is a helper call */
 	BPF_CORE_READ_INTO(&name, d, d_name);
@@ -370,6 +375,8 @@ __noinline int put_path(struct scratch *s, __u32 off, __u64 dentry, __u64 vfsmnt
 
 	if (!s)
 		return 0;
+	struct mount *m = w.mnt; /* not w.mnt inside the macro: struct walk is not the kernel's */
+	s->mnt_root = (__u64)BPF_CORE_READ(m, mnt.mnt_root);
 	bpf_loop(MAX_HOPS, walk_step, &w, 0);
 	if (w.n > MAX_DEPTH)
 		w.n = MAX_DEPTH;
