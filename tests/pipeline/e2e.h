@@ -94,6 +94,16 @@ static inline void e2e_dirs(struct e2e *e, const char *name)
 	setenv("NERRF_CONFIG", conf, 1);
 }
 
+/* work for a child that only probes: tests of the pipeline itself, not of events */
+static inline void e2e_no_work(const struct e2e *e, int report_fd, void *arg)
+{
+	uint64_t n = 1;
+	(void)e;
+	(void)arg;
+	if (write(report_fd, &n, sizeof(n)) != sizeof(n))
+		_exit(1);
+}
+
 /*
  * Forks the traced child. It waits for 's', then probes (opens e->probe)
  * every 20 ms until it reads 'g', then runs work(arg) and reports through
