@@ -129,6 +129,7 @@ struct scratch {
 	__u64 comp[MAX_DEPTH]; /* dentry name pointers, leaf first */
 	__u32 comp_len[MAX_DEPTH];
 	__u64 mnt_root; /* walk: the current mount's root dentry, read once per mount */
+	__u32 dir_off, dir_len; /* put_name_path: the directory prefix it built, "/" included */
 	struct exec_args exec;
 };
 
@@ -430,6 +431,7 @@ __noinline int put_name_path(struct scratch *s, __u32 off, int dirfd, __u64 name
 
 	if (!s)
 		return 0;
+	s->dir_len = 0;
 	bpf_probe_read_user(&first, 1, (void *)name);
 	if (first != '/') {
 		if (dirfd == AT_FDCWD) {
@@ -449,6 +451,10 @@ __noinline int put_name_path(struct scratch *s, __u32 off, int dirfd, __u64 name
 			s->str[(off + pos++) & STR_MASK] = '/';
 		else
 			pos = 1; /* the root: "/" + name */
+		if (!(res & R_TRUNC)) {
+			s->dir_off = off;
+			s->dir_len = pos;
+		}
 		if (pos >= NERRF_PATH_MAX - 1)
 			return res | R_TRUNC | pos;
 		n = bpf_probe_read_user_str(&s->str[(off + pos) & STR_MASK],
@@ -468,6 +474,39 @@ name_only:
 	if (n >= NERRF_PATH_MAX)
 		res |= R_TRUNC;
 	return res | (n & R_LEN);
+}
+
+/*
+ * The second name of a rename relative to the same directory as the first:
+ * copies the directory prefix put_name_path just built instead of walking it
+ * again (the walk is most of an event's cost). 0 when there is none to copy
+ * or the name is absolute: the caller then resolves it in full.
+ */
+__noinline int put_sibling_path(struct scratch *s, __u32 off, __u64 name)
+{
+	char first = 0;
+	__u32 len, res = 0;
+	long n;
+
+	if (!s)
+		return 0;
+	len = s->dir_len;
+	if (!len || len >= NERRF_PATH_MAX - 1)
+		return 0;
+	bpf_probe_read_user(&first, 1, (void *)name);
+	if (first == '/' ||
+	    bpf_probe_read_kernel(&s->str[off & STR_MASK], len & (NERRF_PATH_MAX - 1),
+				  &s->str[s->dir_off & STR_MASK]))
+		return 0;
+	n = bpf_probe_read_user_str(&s->str[(off + len) & STR_MASK],
+				    (NERRF_PATH_MAX - len) & (NERRF_PATH_MAX - 1), (void *)name);
+	if (n <= 0) {
+		s->str[(off + len) & STR_MASK] = 0;
+		n = 1;
+	} else if (n >= NERRF_PATH_MAX - len) {
+		res |= R_TRUNC;
+	}
+	return res | ((len + n) & R_LEN);
 }
 
 static __always_inline __u32 put_named(struct scratch *s, __u32 off, int dirfd, __u64 name,
@@ -656,9 +695,13 @@ static __always_inline int on_exit(__s32 nr, __s64 ret)
 	e->path_len = off;
 
 	/* path2: the new name of a rename, or an xattr's attribute name. */
-	if (a.kind == K_RENAME)
-		e->path2_len = put_named(s, off, a.fd2, a.name2, e, NERRF_EF_PATH2_TRUNC);
-	else if (a.name2)
+	if (a.kind == K_RENAME) {
+		__u32 r = a.fd2 == a.fd ? put_sibling_path(s, off, a.name2) : 0;
+		if (r & R_TRUNC)
+			e->flags |= NERRF_EF_PATH2_TRUNC;
+		e->path2_len = r ? r & R_LEN
+				 : put_named(s, off, a.fd2, a.name2, e, NERRF_EF_PATH2_TRUNC);
+	} else if (a.name2)
 		e->path2_len = put_user_str(s, off, 256, a.name2, &e->flags, NERRF_EF_PATH2_TRUNC);
 	off += e->path2_len;
 

@@ -73,6 +73,15 @@ int main(void)
 	e = expect(NERRF_OP_RENAMEAT2, 0, at("c"), "c");
 	CHECK_STR(ev_path2(e), at("e"));
 	CHECK_EQ_U64(e->arg_flags, RENAME_NOREPLACE);
+	/* both names against one directory fd: the second reuses the first's directory */
+	CHECK(syscall(SYS_renameat, dfd, "e", dfd, "g") == 0);
+	e = expect(NERRF_OP_RENAMEAT, 0, at("e"), "e");
+	CHECK_STR(ev_path2(e), at("g"));
+	CHECK(!(e->flags & NERRF_EF_PATH2_TRUNC), "flags %#x", e->flags);
+	/* the same fd with an absolute second name */
+	CHECK(syscall(SYS_renameat, dfd, "g", dfd, at("e")) == 0);
+	e = expect(NERRF_OP_RENAMEAT, 0, at("g"), "g");
+	CHECK_STR(ev_path2(e), at("e"));
 
 	CHECK(syscall(SYS_unlink, "e") == 0);
 	expect(NERRF_OP_UNLINK, 0, at("e"), "e");
