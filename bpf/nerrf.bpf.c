@@ -415,6 +415,22 @@ static __always_inline __u32 put_user_str(struct scratch *s, __u32 off, __u32 ma
 	return n;
 }
 
+/* name appended at str[off + pos], after a directory prefix of pos bytes */
+static __always_inline __u32 put_name_after(struct scratch *s, __u32 off, __u32 pos, __u64 name)
+{
+	__u32 res = 0;
+	long n = bpf_probe_read_user_str(&s->str[(off + pos) & STR_MASK],
+					 (NERRF_PATH_MAX - pos) & (NERRF_PATH_MAX - 1), (void *)name);
+
+	if (n <= 0) {
+		s->str[(off + pos) & STR_MASK] = 0;
+		n = 1;
+	} else if (n >= NERRF_PATH_MAX - pos) {
+		res = R_TRUNC;
+	}
+	return res | ((pos + n) & R_LEN);
+}
+
 /*
  * The path an operation names by (dirfd, name) without opening it: name if
  * absolute, else the directory's path + "/" + name (not normalised: "./" and
@@ -457,15 +473,7 @@ __noinline int put_name_path(struct scratch *s, __u32 off, int dirfd, __u64 name
 		}
 		if (pos >= NERRF_PATH_MAX - 1)
 			return res | R_TRUNC | pos;
-		n = bpf_probe_read_user_str(&s->str[(off + pos) & STR_MASK],
-					    (NERRF_PATH_MAX - pos) & (NERRF_PATH_MAX - 1), (void *)name);
-		if (n <= 0) {
-			s->str[(off + pos) & STR_MASK] = 0;
-			n = 1;
-		} else if (n >= NERRF_PATH_MAX - pos) {
-			res |= R_TRUNC;
-		}
-		return res | ((pos + n) & R_LEN);
+		return res | put_name_after(s, off, pos, name);
 	}
 name_only:
 	n = bpf_probe_read_user_str(&s->str[off & STR_MASK], NERRF_PATH_MAX, (void *)name);
@@ -485,8 +493,7 @@ name_only:
 __noinline int put_sibling_path(struct scratch *s, __u32 off, __u64 name)
 {
 	char first = 0;
-	__u32 len, res = 0;
-	long n;
+	__u32 len;
 
 	if (!s)
 		return 0;
@@ -498,15 +505,7 @@ __noinline int put_sibling_path(struct scratch *s, __u32 off, __u64 name)
 	    bpf_probe_read_kernel(&s->str[off & STR_MASK], len & (NERRF_PATH_MAX - 1),
 				  &s->str[s->dir_off & STR_MASK]))
 		return 0;
-	n = bpf_probe_read_user_str(&s->str[(off + len) & STR_MASK],
-				    (NERRF_PATH_MAX - len) & (NERRF_PATH_MAX - 1), (void *)name);
-	if (n <= 0) {
-		s->str[(off + len) & STR_MASK] = 0;
-		n = 1;
-	} else if (n >= NERRF_PATH_MAX - len) {
-		res |= R_TRUNC;
-	}
-	return res | ((len + n) & R_LEN);
+	return put_name_after(s, off, len, name);
 }
 
 static __always_inline __u32 put_named(struct scratch *s, __u32 off, int dirfd, __u64 name,
