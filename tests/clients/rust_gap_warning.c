@@ -43,26 +43,24 @@ static unsigned count_batches(const char *path, unsigned *lines, bool seen[NBATC
 int main(void)
 {
 	const char *bin = rt_build();
-	char *dir = test_tmpdir("rust-gap");
-	char url[512], err[600], out[600], serr[600];
+	struct pt_env env;
+	char out[600], serr[600];
 	static uint8_t rec[1 << 16];
 	bool seen[NBATCH + 2];
 	unsigned lines;
 
-	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
-	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	snprintf(out, sizeof(out), "%s/sub.out", dir);
-	snprintf(serr, sizeof(serr), "%s/sub.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
-	pid_t pub = pt_publisher(dir, err, "--sendbuf", "4", NULL);
-	nng_socket st = pt_sub(url, NERRF_TOPIC_STATS);
+	pt_env_init(&env, "rust-gap");
+	snprintf(out, sizeof(out), "%s/sub.out", env.dir);
+	snprintf(serr, sizeof(serr), "%s/sub.err", env.dir);
+	pid_t pub = pt_publisher(env.dir, env.err, "--sendbuf", "4", NULL);
+	nng_socket st = pt_sub(env.url, NERRF_TOPIC_STATS);
 	/* nerrf-subscribe's first dial fails unless the publisher already listens. */
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 1), NULL);
-	pid_t sub = rt_subscriber(bin, out, serr, "--url", url, NULL);
+	pid_t sub = rt_subscriber(bin, out, serr, "--url", env.url, NULL);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 2), NULL);
 
 	size_t n = pt_make_batch(rec, sizeof(rec), BATCH_SEQ(1), 1, 5, 8);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 	for (uint64_t end = pt_now_ms() + 10000; pt_now_ms() < end; usleep(10000))
 		if (count_batches(out, &lines, seen) == 1)
 			break;
@@ -72,13 +70,13 @@ int main(void)
 	/* 48 KiB batches, far more than 4 queued messages plus socket buffers hold. */
 	for (uint64_t s = 2; s <= NBATCH; s++) {
 		n = pt_make_batch(rec, sizeof(rec), BATCH_SEQ(s), NEV, 5, 1000);
-		CHECK(pt_put(r2, rec, n) == 0);
+		CHECK(pt_put(env.r2, rec, n) == 0);
 	}
 	usleep(300 * 1000);
 	kill(sub, SIGCONT);
 	/* A last batch that arrives after the thaw, so the end is known. */
 	n = pt_make_batch(rec, sizeof(rec), BATCH_SEQ(NBATCH + 1), 1, 5, 8);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 	for (uint64_t end = pt_now_ms() + 15000; pt_now_ms() < end; usleep(20000))
 		if (count_batches(out, &lines, seen) && seen[NBATCH + 1])
 			break;
@@ -89,7 +87,7 @@ int main(void)
 	unsigned printed = count_batches(out, &lines, seen);
 	CHECK_EQ_U64(lines, 1 + (printed - 2) * NEV + 1); /* only whole batches */
 	unsigned long missed = 0;
-	const char *e = pt_slurp(err), *w = pt_slurp(serr);
+	const char *e = pt_slurp(env.err), *w = pt_slurp(serr);
 	for (const char *p = w; (p = strstr(p, "nerrf-subscribe: warning: missed ")); p++)
 		missed += strtoul(p + strlen("nerrf-subscribe: warning: missed "), NULL, 10);
 	CHECK(missed > 0, "no gap warning: %s (publisher: %s)", w, e);
@@ -97,7 +95,6 @@ int main(void)
 
 	pt_stop(pub);
 	nng_close(st);
-	nerrf_ring_close(r2);
-	pt_rm_rf(dir);
+	pt_env_free(&env);
 	return 0;
 }

@@ -10,30 +10,28 @@
 int main(void)
 {
 	const char *bin = rt_build();
-	char *dir = test_tmpdir("rust-out");
-	char url[512], err[600], out[600], serr[600], fout[600], ferr[600];
+	struct pt_env env;
+	char out[600], serr[600], fout[600], ferr[600];
 	static uint8_t rec[1 << 16];
 
-	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
-	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	snprintf(out, sizeof(out), "%s/all.out", dir);
-	snprintf(serr, sizeof(serr), "%s/all.err", dir);
-	snprintf(fout, sizeof(fout), "%s/pid.out", dir);
-	snprintf(ferr, sizeof(ferr), "%s/pid.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
-	pid_t pub = pt_publisher(dir, err, NULL);
-	nng_socket st = pt_sub(url, NERRF_TOPIC_STATS);
+	pt_env_init(&env, "rust-out");
+	snprintf(out, sizeof(out), "%s/all.out", env.dir);
+	snprintf(serr, sizeof(serr), "%s/all.err", env.dir);
+	snprintf(fout, sizeof(fout), "%s/pid.out", env.dir);
+	snprintf(ferr, sizeof(ferr), "%s/pid.err", env.dir);
+	pid_t pub = pt_publisher(env.dir, env.err, NULL);
+	nng_socket st = pt_sub(env.url, NERRF_TOPIC_STATS);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 1), NULL);
 
-	pid_t all = rt_subscriber(bin, out, serr, "--url", url, "--count", "3", NULL);
-	pid_t one = rt_subscriber(bin, fout, ferr, "--url", url, "--pid", "4242", "--count", "2",
+	pid_t all = rt_subscriber(bin, out, serr, "--url", env.url, "--count", "3", NULL);
+	pid_t one = rt_subscriber(bin, fout, ferr, "--url", env.url, "--pid", "4242", "--count", "2",
 				  NULL);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 3), NULL);
 	/* A stats message first: it must not show up without --stats. */
 	size_t n = pt_make_stats(rec, sizeof(rec), 2.5);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 	n = rt_rich_batch(rec, sizeof(rec), 1);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 
 	int rc = pt_wait_exit(all, 20000);
 	if (rc < 0)
@@ -50,7 +48,6 @@ int main(void)
 
 	pt_stop(pub);
 	nng_close(st);
-	nerrf_ring_close(r2);
-	pt_rm_rf(dir);
+	pt_env_free(&env);
 	return 0;
 }

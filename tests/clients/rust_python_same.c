@@ -26,30 +26,28 @@ int main(void)
 	const char *py = getenv("NERRF_PYTHON"), *pysub = getenv("NERRF_PYSUB");
 	if (!py || access(py, X_OK) != 0 || !pysub)
 		test_skip("no Python with python3-protobuf (scripts/install-deps) to compare with");
-	char *dir = test_tmpdir("rust-py");
-	char url[512], err[600], rout[600], rerr[600], pout[600], perr[600];
+	struct pt_env env;
+	char rout[600], rerr[600], pout[600], perr[600];
 	static uint8_t rec[1 << 16];
 
-	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
-	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	snprintf(rout, sizeof(rout), "%s/rust.out", dir);
-	snprintf(rerr, sizeof(rerr), "%s/rust.err", dir);
-	snprintf(pout, sizeof(pout), "%s/py.out", dir);
-	snprintf(perr, sizeof(perr), "%s/py.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
-	pid_t pub = pt_publisher(dir, err, NULL);
-	nng_socket st = pt_sub(url, NERRF_TOPIC_STATS);
+	pt_env_init(&env, "rust-py");
+	snprintf(rout, sizeof(rout), "%s/rust.out", env.dir);
+	snprintf(rerr, sizeof(rerr), "%s/rust.err", env.dir);
+	snprintf(pout, sizeof(pout), "%s/py.out", env.dir);
+	snprintf(perr, sizeof(perr), "%s/py.err", env.dir);
+	pid_t pub = pt_publisher(env.dir, env.err, NULL);
+	nng_socket st = pt_sub(env.url, NERRF_TOPIC_STATS);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 1), NULL);
 
-	pid_t rs = rt_subscriber(bin, rout, rerr, "--url", url, "--stats", "--count", "3", NULL);
-	char *pargv[] = {(char *)py, (char *)pysub, "--url", url, "--stats", "--count", "3", NULL};
+	pid_t rs = rt_subscriber(bin, rout, rerr, "--url", env.url, "--stats", "--count", "3", NULL);
+	char *pargv[] = {(char *)py, (char *)pysub, "--url", env.url, "--stats", "--count", "3", NULL};
 	pid_t ps = pt_spawn_io(pargv, perr, pout);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 3), NULL);
 
 	size_t n = pt_make_stats(rec, sizeof(rec), 1234.0625);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 	n = rt_rich_batch(rec, sizeof(rec), 9);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 
 	int rc = pt_wait_exit(rs, 20000), pc = pt_wait_exit(ps, 20000);
 	if (rc < 0)
@@ -68,7 +66,6 @@ int main(void)
 	free(p);
 	pt_stop(pub);
 	nng_close(st);
-	nerrf_ring_close(r2);
-	pt_rm_rf(dir);
+	pt_env_free(&env);
 	return 0;
 }

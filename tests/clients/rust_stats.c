@@ -9,23 +9,21 @@
 int main(void)
 {
 	const char *bin = rt_build();
-	char *dir = test_tmpdir("rust-stats");
-	char url[512], err[600], out[600], serr[600];
+	struct pt_env env;
+	char out[600], serr[600];
 	static uint8_t rec[1 << 16];
 
-	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
-	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	snprintf(out, sizeof(out), "%s/sub.out", dir);
-	snprintf(serr, sizeof(serr), "%s/sub.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
-	pid_t pub = pt_publisher(dir, err, NULL);
-	nng_socket st = pt_sub(url, NERRF_TOPIC_STATS);
+	pt_env_init(&env, "rust-stats");
+	snprintf(out, sizeof(out), "%s/sub.out", env.dir);
+	snprintf(serr, sizeof(serr), "%s/sub.err", env.dir);
+	pid_t pub = pt_publisher(env.dir, env.err, NULL);
+	nng_socket st = pt_sub(env.url, NERRF_TOPIC_STATS);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 1), NULL);
 
-	pid_t sub = rt_subscriber(bin, out, serr, "--url", url, "--stats", "--count", "1", NULL);
+	pid_t sub = rt_subscriber(bin, out, serr, "--url", env.url, "--stats", "--count", "1", NULL);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 2), NULL);
 	size_t n = pt_make_stats(rec, sizeof(rec), 2.5);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 
 	static const char head[] = "{\"stats\": {\"hostname\": \"testhost\", \"loss\": "
 				   "{\"kernel_emitted\": \"7\"}, \"events_per_sec\": 2.5, ";
@@ -44,7 +42,7 @@ int main(void)
 		CHECK(strncmp(l, "{\"stats\": {", 11) == 0, "%s", o);
 
 	n = rt_rich_batch(rec, sizeof(rec), 1);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 	int rc = pt_wait_exit(sub, 20000);
 	if (rc < 0)
 		kill(sub, SIGKILL);
@@ -56,7 +54,6 @@ int main(void)
 
 	pt_stop(pub);
 	nng_close(st);
-	nerrf_ring_close(r2);
-	pt_rm_rf(dir);
+	pt_env_free(&env);
 	return 0;
 }

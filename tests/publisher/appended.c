@@ -9,20 +9,17 @@
 
 int main(void)
 {
-	char *dir = test_tmpdir("pub-appended");
-	char url[512], err[600];
+	struct pt_env env;
 	static uint8_t rec[1 << 16];
 
-	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
-	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
+	pt_env_init(&env, "pub-appended");
 	/* Drops the encoder counted in ring #2 must reach subscribers as ring2_dropped. */
-	nerrf_ring_count_drop(r2, 100);
-	nerrf_ring_count_drop(r2, 100);
-	nerrf_ring_publish(r2);
-	pid_t pub = pt_publisher(dir, err, NULL);
+	nerrf_ring_count_drop(env.r2, 100);
+	nerrf_ring_count_drop(env.r2, 100);
+	nerrf_ring_publish(env.r2);
+	pid_t pub = pt_publisher(env.dir, env.err, NULL);
 
-	nng_socket s = pt_sub(url, NULL);
+	nng_socket s = pt_sub(env.url, NULL);
 	Nerrf__Trace__Stats *own = pt_wait_subscribers(s, 1);
 	/* Before the encoder speaks, the publisher sends stats of its own. */
 	CHECK_EQ_U64(own->ring2_capacity, PT_RING2_CAP);
@@ -33,10 +30,10 @@ int main(void)
 
 	for (unsigned i = 1; i <= 3; i++) {
 		size_t n = pt_make_batch(rec, sizeof(rec), 10 + i, 2, 7, 30);
-		CHECK(pt_put(r2, rec, n) == 0);
+		CHECK(pt_put(env.r2, rec, n) == 0);
 	}
 	size_t n = pt_make_stats(rec, sizeof(rec), 55.5);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 
 	uint64_t want_seq = 1;
 	bool got_stats = false;
@@ -76,7 +73,6 @@ int main(void)
 
 	pt_stop(pub);
 	nng_close(s);
-	nerrf_ring_close(r2);
-	pt_rm_rf(dir);
+	pt_env_free(&env);
 	return 0;
 }

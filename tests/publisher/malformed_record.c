@@ -16,25 +16,22 @@ static void put_raw(struct nerrf_ring *r2, uint32_t kind, uint32_t len, size_t r
 
 int main(void)
 {
-	char *dir = test_tmpdir("pub-malformed");
-	char url[512], err[600];
+	struct pt_env env;
 	static uint8_t rec[1 << 16];
 
-	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
-	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
-	pid_t pub = pt_publisher(dir, err, NULL);
-	nng_socket s = pt_sub(url, NERRF_TOPIC_EVENTS);
-	nng_socket st = pt_sub(url, NERRF_TOPIC_STATS);
+	pt_env_init(&env, "pub-malformed");
+	pid_t pub = pt_publisher(env.dir, env.err, NULL);
+	nng_socket s = pt_sub(env.url, NERRF_TOPIC_EVENTS);
+	nng_socket st = pt_sub(env.url, NERRF_TOPIC_STATS);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 2), NULL);
 
 	size_t n = pt_make_batch(rec, sizeof(rec), 1, 2, 3, 10);
-	CHECK(pt_put(r2, rec, n) == 0);
-	put_raw(r2, NERRF_R2_BATCH, 0, 8);		     /* shorter than the header */
-	put_raw(r2, 99, 8, sizeof(struct nerrf_r2_hdr) + 8); /* unknown kind */
-	put_raw(r2, NERRF_R2_BATCH, 1000, sizeof(struct nerrf_r2_hdr) + 8); /* len past the end */
+	CHECK(pt_put(env.r2, rec, n) == 0);
+	put_raw(env.r2, NERRF_R2_BATCH, 0, 8);		     /* shorter than the header */
+	put_raw(env.r2, 99, 8, sizeof(struct nerrf_r2_hdr) + 8); /* unknown kind */
+	put_raw(env.r2, NERRF_R2_BATCH, 1000, sizeof(struct nerrf_r2_hdr) + 8); /* len past the end */
 	n = pt_make_batch(rec, sizeof(rec), 2, 2, 3, 10);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 
 	for (uint64_t i = 1; i <= 2; i++) {
 		nng_msg *m = pt_recv(s, 5000);
@@ -48,12 +45,11 @@ int main(void)
 	CHECK(pt_recv(s, 1000) == NULL, "a malformed record was published");
 	CHECK(pt_wait_exit(pub, 0) < 0, "publisher died on a malformed record");
 	pt_stop(pub);
-	CHECK(strstr(pt_slurp(err), "malformed ring #2 record") != NULL, "reported: %s",
-	      pt_slurp(err));
+	CHECK(strstr(pt_slurp(env.err), "malformed ring #2 record") != NULL, "reported: %s",
+	      pt_slurp(env.err));
 
 	nng_close(s);
 	nng_close(st);
-	nerrf_ring_close(r2);
-	pt_rm_rf(dir);
+	pt_env_free(&env);
 	return 0;
 }

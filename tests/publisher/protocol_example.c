@@ -8,33 +8,31 @@
 
 int main(void)
 {
-	char *dir = test_tmpdir("pub-doc");
-	char url[512], err[600], out[600], serr[600], cmd[2048];
+	struct pt_env env;
+	char out[600], serr[600], cmd[2048];
 	static uint8_t rec[1 << 16];
 
 	if (access("/usr/bin/nngcat", X_OK) != 0 || access("/usr/bin/protoc", X_OK) != 0)
 		test_skip("nngcat or protoc missing: run scripts/install-deps (nng-utils, "
 			  "protobuf-compiler)");
-	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
-	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	snprintf(out, sizeof(out), "%s/decoded.txt", dir);
-	snprintf(serr, sizeof(serr), "%s/sh.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
-	pid_t pub = pt_publisher(dir, err, NULL);
-	nng_socket st = pt_sub(url, NERRF_TOPIC_STATS);
+	pt_env_init(&env, "pub-doc");
+	snprintf(out, sizeof(out), "%s/decoded.txt", env.dir);
+	snprintf(serr, sizeof(serr), "%s/sh.err", env.dir);
+	pid_t pub = pt_publisher(env.dir, env.err, NULL);
+	nng_socket st = pt_sub(env.url, NERRF_TOPIC_STATS);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 1), NULL);
 
 	snprintf(cmd, sizeof(cmd),
 		 "nngcat --sub --dial %s --subscribe EVB1 --raw --count 1 | tail -c +5 | "
 		 "protoc --decode nerrf.trace.EventBatch --proto_path=%s "
 		 "--proto_path=/usr/include trace.proto",
-		 url, pt_bin("NERRF_PROTO_DIR"));
+		 env.url, pt_bin("NERRF_PROTO_DIR"));
 	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
 	pid_t sh = pt_spawn_io(argv, serr, out);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 2), NULL);
 
 	size_t n = pt_make_batch(rec, sizeof(rec), 1, 1, 4242, 16);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 	int rc = pt_wait_exit(sh, 10000);
 	if (rc < 0)
 		kill(sh, SIGKILL);
@@ -47,7 +45,6 @@ int main(void)
 
 	pt_stop(pub);
 	nng_close(st);
-	nerrf_ring_close(r2);
-	pt_rm_rf(dir);
+	pt_env_free(&env);
 	return 0;
 }

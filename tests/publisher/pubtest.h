@@ -332,4 +332,30 @@ static inline void pt_rm_rf(const char *dir)
 		fprintf(stderr, "warning: could not remove %s\n", dir);
 }
 
+/*
+ * What the publisher and client tests start from: a temporary rundir named
+ * after the test, ring #2 in it, and where the publisher will listen and log.
+ * The publisher itself is started by the test (pt_publisher), with its options.
+ */
+struct pt_env {
+	char *dir;
+	char url[512]; /* ipc://<dir>/events.sock */
+	char err[600]; /* the publisher's stderr */
+	struct nerrf_ring *r2;
+};
+
+static inline void pt_env_init(struct pt_env *t, const char *name)
+{
+	t->dir = test_tmpdir(name);
+	snprintf(t->url, sizeof(t->url), "ipc://%s/events.sock", t->dir);
+	snprintf(t->err, sizeof(t->err), "%s/publisher.err", t->dir);
+	t->r2 = pt_ring2(t->dir, PT_RING2_CAP);
+}
+
+static inline void pt_env_free(struct pt_env *t)
+{
+	nerrf_ring_close(t->r2);
+	pt_rm_rf(t->dir);
+}
+
 #endif /* NERRF_PUBTEST_H */

@@ -8,24 +8,22 @@
 
 int main(void)
 {
-	char *dir = test_tmpdir("pysub");
-	char url[512], err[600], out[600], perr[600], pid_arg[16];
+	struct pt_env env;
+	char out[600], perr[600], pid_arg[16];
 	static uint8_t rec[1 << 16];
 
-	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
-	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	snprintf(out, sizeof(out), "%s/py.out", dir);
-	snprintf(perr, sizeof(perr), "%s/py.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
-	pid_t pub = pt_publisher(dir, err, NULL);
-	nng_socket st = pt_sub(url, NERRF_TOPIC_STATS);
+	pt_env_init(&env, "pysub");
+	snprintf(out, sizeof(out), "%s/py.out", env.dir);
+	snprintf(perr, sizeof(perr), "%s/py.err", env.dir);
+	pid_t pub = pt_publisher(env.dir, env.err, NULL);
+	nng_socket st = pt_sub(env.url, NERRF_TOPIC_STATS);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 1), NULL);
 
 	snprintf(pid_arg, sizeof(pid_arg), "%d", 31337);
 	char *argv[] = {(char *)pt_bin("NERRF_PYTHON"),
 			(char *)pt_bin("NERRF_PYSUB"),
 			"--url",
-			url,
+			env.url,
 			"--pid",
 			pid_arg,
 			"--count",
@@ -35,9 +33,9 @@ int main(void)
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 2), NULL);
 
 	size_t n = pt_make_batch(rec, sizeof(rec), 1, 2, 1, 8);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 	n = pt_make_batch(rec, sizeof(rec), 2, 4, 31337, 12);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 
 	int rc = pt_wait_exit(py, 20000);
 	if (rc < 0)
@@ -57,7 +55,6 @@ int main(void)
 
 	pt_stop(pub);
 	nng_close(st);
-	nerrf_ring_close(r2);
-	pt_rm_rf(dir);
+	pt_env_free(&env);
 	return 0;
 }

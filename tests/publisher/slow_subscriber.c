@@ -37,21 +37,18 @@ static void *reader_b(void *arg)
 
 int main(void)
 {
-	char *dir = test_tmpdir("pub-slow");
-	char url[512], err[600];
+	struct pt_env env;
 	static uint8_t rec[1 << 16];
 	pthread_t th;
 
 	if (getenv("NERRF_TEST_SCALE") && strcmp(getenv("NERRF_TEST_SCALE"), "sanitize") == 0)
 		nbatch = 2000;
-	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
-	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
-	pid_t pub = pt_publisher(dir, err, "--sendbuf", "1024", NULL);
+	pt_env_init(&env, "pub-slow");
+	pid_t pub = pt_publisher(env.dir, env.err, "--sendbuf", "1024", NULL);
 
-	nng_socket a = pt_sub(url, NERRF_TOPIC_EVENTS);
-	sub_b = pt_sub(url, NERRF_TOPIC_EVENTS);
-	nng_socket st = pt_sub(url, NERRF_TOPIC_STATS);
+	nng_socket a = pt_sub(env.url, NERRF_TOPIC_EVENTS);
+	sub_b = pt_sub(env.url, NERRF_TOPIC_EVENTS);
+	nng_socket st = pt_sub(env.url, NERRF_TOPIC_STATS);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 3), NULL);
 	nng_close(st);
 	CHECK(pthread_create(&th, NULL, reader_b, NULL) == 0);
@@ -60,14 +57,14 @@ int main(void)
 	uint64_t full = 0;
 	for (unsigned i = 1; i <= nbatch; i++) {
 		size_t n = pt_make_batch(rec, sizeof(rec), i, 8, 5, 400);
-		void *p = nerrf_ring_reserve(r2, n);
+		void *p = nerrf_ring_reserve(env.r2, n);
 		if (!p) {
 			full++;
-			CHECK(pt_put(r2, rec, n) == 0, "ring #2 stayed full for 2 s");
+			CHECK(pt_put(env.r2, rec, n) == 0, "ring #2 stayed full for 2 s");
 		} else {
 			memcpy(p, rec, n);
-			nerrf_ring_commit(r2);
-			nerrf_ring_publish(r2);
+			nerrf_ring_commit(env.r2);
+			nerrf_ring_publish(env.r2);
 		}
 		usleep(PACE_US);
 	}
@@ -97,7 +94,6 @@ int main(void)
 	pt_stop(pub);
 	nng_close(a);
 	nng_close(sub_b);
-	nerrf_ring_close(r2);
-	pt_rm_rf(dir);
+	pt_env_free(&env);
 	return 0;
 }

@@ -10,20 +10,17 @@
 
 static unsigned run(const char *grace)
 {
-	char *dir = test_tmpdir("pub-grace");
-	char url[512], err[600];
+	struct pt_env env;
 	static uint8_t rec[1 << 16];
 
-	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
-	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
+	pt_env_init(&env, "pub-grace");
 	for (unsigned i = 1; i <= 3; i++) {
 		size_t n = pt_make_batch(rec, sizeof(rec), i, 2, 8, 16);
-		CHECK(pt_put(r2, rec, n) == 0);
+		CHECK(pt_put(env.r2, rec, n) == 0);
 	}
-	pid_t pub = pt_publisher(dir, err, "--start-grace", grace, NULL);
+	pid_t pub = pt_publisher(env.dir, env.err, "--start-grace", grace, NULL);
 	usleep(300 * 1000);
-	nng_socket s = pt_sub(url, NERRF_TOPIC_EVENTS);
+	nng_socket s = pt_sub(env.url, NERRF_TOPIC_EVENTS);
 	unsigned got = 0;
 	for (nng_msg *m; (m = pt_recv(s, 2000)); nng_msg_free(m)) {
 		Nerrf__Trace__EventBatch *b = pt_decode_batch(m);
@@ -33,8 +30,7 @@ static unsigned run(const char *grace)
 	}
 	pt_stop(pub);
 	nng_close(s);
-	nerrf_ring_close(r2);
-	pt_rm_rf(dir);
+	pt_env_free(&env);
 	return got;
 }
 

@@ -9,28 +9,26 @@
 
 int main(void)
 {
-	char *dir = test_tmpdir("stats-once");
-	char url[512], err[600], out[600], serr[600], none[600];
+	struct pt_env env;
+	char out[600], serr[600], none[600];
 	static uint8_t rec[1 << 16];
 
-	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
-	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	snprintf(out, sizeof(out), "%s/stats.out", dir);
-	snprintf(serr, sizeof(serr), "%s/stats.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
-	pid_t pub = pt_publisher(dir, err, NULL);
-	nng_socket st = pt_sub(url, NERRF_TOPIC_STATS);
+	pt_env_init(&env, "stats-once");
+	snprintf(out, sizeof(out), "%s/stats.out", env.dir);
+	snprintf(serr, sizeof(serr), "%s/stats.err", env.dir);
+	pid_t pub = pt_publisher(env.dir, env.err, NULL);
+	nng_socket st = pt_sub(env.url, NERRF_TOPIC_STATS);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 1), NULL);
 
 	/* The encoder's stats must be the next ones: keep it talking. */
-	char *argv[] = {(char *)pt_bin("NERRF_CLI"), "stats", "--url", url, "--once", NULL};
+	char *argv[] = {(char *)pt_bin("NERRF_CLI"), "stats", "--url", env.url, "--once", NULL};
 	size_t n = pt_make_stats(rec, sizeof(rec), 321.0);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 	pid_t p = pt_spawn_io(argv, serr, out);
 	uint64_t end = pt_now_ms() + 10000;
 	int rc;
 	while ((rc = pt_wait_exit(p, 100)) < 0 && pt_now_ms() < end)
-		CHECK(pt_put(r2, rec, n) == 0);
+		CHECK(pt_put(env.r2, rec, n) == 0);
 	CHECK(rc == 0, "nerrf stats --once exit %d: %s", rc, pt_slurp(serr));
 	const char *o = pt_slurp(out);
 	CHECK(strstr(o, "host testhost") != NULL, "%s", o);
@@ -40,7 +38,7 @@ int main(void)
 	CHECK(strstr(o, "subscribers 2") != NULL, "%s", o);
 
 	/* Nothing listening: a clear failure, not a hang. */
-	snprintf(none, sizeof(none), "ipc://%s/nothing.sock", dir);
+	snprintf(none, sizeof(none), "ipc://%s/nothing.sock", env.dir);
 	char *argv2[] = {(char *)pt_bin("NERRF_CLI"),
 			 "stats",
 			 "--url",
@@ -55,7 +53,6 @@ int main(void)
 
 	pt_stop(pub);
 	nng_close(st);
-	nerrf_ring_close(r2);
-	pt_rm_rf(dir);
+	pt_env_free(&env);
 	return 0;
 }

@@ -8,23 +8,21 @@
 
 int main(void)
 {
-	char *dir = test_tmpdir("tail-gap");
-	char url[512], err[600], out[600], terr[600];
+	struct pt_env env;
+	char out[600], terr[600];
 	static uint8_t rec[1 << 16];
 
-	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
-	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	snprintf(out, sizeof(out), "%s/tail.out", dir);
-	snprintf(terr, sizeof(terr), "%s/tail.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
-	pid_t pub = pt_publisher(dir, err, "--sendbuf", "4", NULL);
-	nng_socket st = pt_sub(url, NERRF_TOPIC_STATS);
-	char *argv[] = {(char *)pt_bin("NERRF_CLI"), "tail", "--url", url, "--json", NULL};
+	pt_env_init(&env, "tail-gap");
+	snprintf(out, sizeof(out), "%s/tail.out", env.dir);
+	snprintf(terr, sizeof(terr), "%s/tail.err", env.dir);
+	pid_t pub = pt_publisher(env.dir, env.err, "--sendbuf", "4", NULL);
+	nng_socket st = pt_sub(env.url, NERRF_TOPIC_STATS);
+	char *argv[] = {(char *)pt_bin("NERRF_CLI"), "tail", "--url", env.url, "--json", NULL};
 	pid_t tail = pt_spawn_io(argv, terr, out);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 2), NULL);
 
 	size_t n = pt_make_batch(rec, sizeof(rec), 1, 1, 5, 8);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 	uint64_t end = pt_now_ms() + 10000;
 	while (!strstr(pt_slurp(out), "\"pid\":5") && pt_now_ms() < end)
 		usleep(10000);
@@ -34,7 +32,7 @@ int main(void)
 	/* Far more (48 KiB) batches than 4 queued messages plus socket buffers hold. */
 	for (uint64_t s = 2; s <= 400; s++) {
 		n = pt_make_batch(rec, sizeof(rec), s, 48, 5, 1000);
-		CHECK(pt_put(r2, rec, n) == 0);
+		CHECK(pt_put(env.r2, rec, n) == 0);
 	}
 	usleep(300 * 1000);
 	kill(tail, SIGCONT);
@@ -52,7 +50,6 @@ int main(void)
 	CHECK(trc == 0, "tail exits cleanly on SIGTERM: %d %s", trc, pt_slurp(terr));
 	pt_stop(pub);
 	nng_close(st);
-	nerrf_ring_close(r2);
-	pt_rm_rf(dir);
+	pt_env_free(&env);
 	return 0;
 }

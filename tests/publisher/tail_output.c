@@ -32,32 +32,30 @@ static unsigned count_lines(const char *s)
 
 int main(void)
 {
-	char *dir = test_tmpdir("tail-out");
-	char url[512], err[600], json_out[600], filt_out[600], table_out[600], cmd[1400];
+	struct pt_env env;
+	char json_out[600], filt_out[600], table_out[600], cmd[1400];
 	static uint8_t rec[1 << 16];
 
-	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
-	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
-	pid_t pub = pt_publisher(dir, err, NULL);
-	nng_socket st = pt_sub(url, NERRF_TOPIC_STATS);
+	pt_env_init(&env, "tail-out");
+	pid_t pub = pt_publisher(env.dir, env.err, NULL);
+	nng_socket st = pt_sub(env.url, NERRF_TOPIC_STATS);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 1), NULL);
 
-	char *json_args[] = {"--url", url, "--json", "--pid", "777", "--count", "4", NULL};
-	char *filt_args[] = {"--url",	      url,   "--json",	"--syscall", "write",
+	char *json_args[] = {"--url", env.url, "--json", "--pid", "777", "--count", "4", NULL};
+	char *filt_args[] = {"--url",	      env.url,   "--json",	"--syscall", "write",
 			     "--path-prefix", "/pp", "--count", "2",	     NULL};
-	char *table_args[] = {"--url", url, "--pid", "777", "--count", "4", NULL};
-	pid_t t1 = start_tail(dir, "json", json_args, json_out);
-	pid_t t2 = start_tail(dir, "filt", filt_args, filt_out);
-	pid_t t3 = start_tail(dir, "table", table_args, table_out);
+	char *table_args[] = {"--url", env.url, "--pid", "777", "--count", "4", NULL};
+	pid_t t1 = start_tail(env.dir, "json", json_args, json_out);
+	pid_t t2 = start_tail(env.dir, "filt", filt_args, filt_out);
+	pid_t t3 = start_tail(env.dir, "table", table_args, table_out);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 4), NULL);
 
 	/* pid 1 first (filtered out by --pid), then two batches for pid 777. */
 	size_t n = pt_make_batch(rec, sizeof(rec), 1, 2, 1, 8);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 	for (uint64_t s = 2; s <= 3; s++) {
 		n = pt_make_batch(rec, sizeof(rec), s, 2, 777, 8);
-		CHECK(pt_put(r2, rec, n) == 0);
+		CHECK(pt_put(env.r2, rec, n) == 0);
 	}
 	CHECK(pt_wait_exit(t1, 10000) == 0, "tail --json --count 4 exited 0");
 	CHECK(pt_wait_exit(t2, 10000) == 0, "tail with filters exited 0");
@@ -94,7 +92,6 @@ int main(void)
 
 	pt_stop(pub);
 	nng_close(st);
-	nerrf_ring_close(r2);
-	pt_rm_rf(dir);
+	pt_env_free(&env);
 	return 0;
 }

@@ -10,25 +10,22 @@
 
 int main(void)
 {
-	char *dir = test_tmpdir("pub-topics");
-	char url[512], err[600];
+	struct pt_env env;
 	static uint8_t rec[1 << 16];
 
-	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
-	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
-	pid_t pub = pt_publisher(dir, err, NULL);
+	pt_env_init(&env, "pub-topics");
+	pid_t pub = pt_publisher(env.dir, env.err, NULL);
 
-	nng_socket ev = pt_sub(url, NERRF_TOPIC_EVENTS);
-	nng_socket st = pt_sub(url, NERRF_TOPIC_STATS);
-	nng_socket all = pt_sub(url, NULL);
+	nng_socket ev = pt_sub(env.url, NERRF_TOPIC_EVENTS);
+	nng_socket st = pt_sub(env.url, NERRF_TOPIC_STATS);
+	nng_socket all = pt_sub(env.url, NULL);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(st, 3), NULL);
 
 	for (unsigned i = 1; i <= NBATCH; i++) {
 		size_t n = pt_make_batch(rec, sizeof(rec), i, 3, 4242, 20);
-		CHECK(pt_put(r2, rec, n) == 0);
+		CHECK(pt_put(env.r2, rec, n) == 0);
 		n = pt_make_stats(rec, sizeof(rec), 100.0 * i);
-		CHECK(pt_put(r2, rec, n) == 0);
+		CHECK(pt_put(env.r2, rec, n) == 0);
 	}
 
 	/* Events-only: exactly NBATCH batches, in order, nothing else. */
@@ -80,7 +77,6 @@ int main(void)
 	nng_close(ev);
 	nng_close(st);
 	nng_close(all);
-	nerrf_ring_close(r2);
-	pt_rm_rf(dir);
+	pt_env_free(&env);
 	return 0;
 }

@@ -8,33 +8,30 @@
 
 int main(void)
 {
-	char *dir = test_tmpdir("pub-vanish");
-	char url[512], err[600];
+	struct pt_env env;
 	static uint8_t rec[1 << 16];
 
-	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
-	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
-	pid_t pub = pt_publisher(dir, err, NULL);
-	nng_socket s = pt_sub(url, NULL);
+	pt_env_init(&env, "pub-vanish");
+	pid_t pub = pt_publisher(env.dir, env.err, NULL);
+	nng_socket s = pt_sub(env.url, NULL);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(s, 1), NULL);
 
 	/* The victim, a real `nerrf tail`: once it printed its first event it is killed. */
 	char out[600], verr[600];
-	snprintf(out, sizeof(out), "%s/victim.out", dir);
-	snprintf(verr, sizeof(verr), "%s/victim.err", dir);
+	snprintf(out, sizeof(out), "%s/victim.out", env.dir);
+	snprintf(verr, sizeof(verr), "%s/victim.err", env.dir);
 	char *vargv[] = {(char *)pt_bin("NERRF_CLI"),
 			 (char *)"tail",
 			 (char *)"--json",
 			 (char *)"--url",
-			 url,
+			 env.url,
 			 NULL};
 	pid_t victim = pt_spawn_io(vargv, verr, out);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(s, 2), NULL);
 
 	uint64_t seq = 0, last = 0;
 	size_t n = pt_make_batch(rec, sizeof(rec), ++seq, 4, 1, 100);
-	CHECK(pt_put(r2, rec, n) == 0);
+	CHECK(pt_put(env.r2, rec, n) == 0);
 	uint64_t end = pt_now_ms() + 10000;
 	while (!strstr(pt_slurp(out), "\"pid\":1,") && pt_now_ms() < end)
 		usleep(10000);
@@ -42,13 +39,13 @@ int main(void)
 	      pt_slurp(verr));
 	for (int i = 0; i < 50; i++) {
 		n = pt_make_batch(rec, sizeof(rec), ++seq, 4, 1, 100);
-		CHECK(pt_put(r2, rec, n) == 0);
+		CHECK(pt_put(env.r2, rec, n) == 0);
 	}
 	kill(victim, SIGKILL);
 	waitpid(victim, NULL, 0);
 	for (int i = 0; i < 50; i++) {
 		n = pt_make_batch(rec, sizeof(rec), ++seq, 4, 1, 100);
-		CHECK(pt_put(r2, rec, n) == 0);
+		CHECK(pt_put(env.r2, rec, n) == 0);
 	}
 
 	/* The survivor has every batch; then stats show one subscriber again. */
@@ -74,11 +71,10 @@ int main(void)
 	}
 	CHECK_EQ_U64(got, seq);
 	CHECK(one_again, "stats never showed the vanished subscriber gone");
-	CHECK(pt_wait_exit(pub, 0) < 0, "publisher exited: %s", pt_slurp(err));
+	CHECK(pt_wait_exit(pub, 0) < 0, "publisher exited: %s", pt_slurp(env.err));
 
 	pt_stop(pub);
 	nng_close(s);
-	nerrf_ring_close(r2);
-	pt_rm_rf(dir);
+	pt_env_free(&env);
 	return 0;
 }
