@@ -25,27 +25,18 @@ for p in json.load(sys.stdin):
         t += p.get("run_time_ns", 0); c += p.get("run_cnt", 0)
 print(t, c)' "$@"
 }
+. "$(dirname "$0")/collector.sh"
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 run() { # label syscall sample mode enter exit
 	label=$1; sc=$2; sample=$3; mode=$4; enter=$5; exit=$6
-	rm -rf "$tmp/run"
-	"$coll" --rundir "$tmp/run" --ring1-size 64M --syscalls "$sc" --sample-bytes "$sample" \
-		--comm bpf_bench_load 2>"$tmp/err" &
-	cpid=$!
-	while ! grep -q ready "$tmp/err"; do
-		kill -0 $cpid 2>/dev/null || { cat "$tmp/err" >&2; exit 1; }
-		sleep 0.05
-	done
-	"$build/bench/bpf_bench_drain" "$tmp/run/ring1" >"$tmp/drained" &
-	dpid=$!
+	coll_start --ring1-size 64M --syscalls "$sc" --sample-bytes "$sample" --comm bpf_bench_load
 	c0=$(cpu_ticks $cpid)
 	"$load" "$mode" "$n" "$tmp/file"
 	sleep 0.3
 	c1=$(cpu_ticks $cpid)
 	set -- $(prog_stats "$enter") $(prog_stats "$exit")
-	kill $cpid; wait $cpid || true
-	kill $dpid; wait $dpid || true
+	coll_stop
 	hz=$(getconf CLK_TCK)
 	python3 -c "
 e_t, e_c, x_t, x_c, n, ticks, hz = $1, $2, $3, $4, $n, $c1 - $c0, $hz

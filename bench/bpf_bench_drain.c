@@ -19,17 +19,17 @@ static void on_term(int sig)
 int main(int argc, char **argv)
 {
 	struct sigaction sa = { .sa_handler = on_term };
-	struct nerrf_ring *r;
+	struct nerrf_ring_cons *r;
 	const char *msg = NULL;
 	unsigned long long n = 0;
 	int e;
 
 	if (argc != 2) {
-		fprintf(stderr, "usage: bpf_bench_drain RING1\n");
+		fprintf(stderr, "usage: bpf_bench_drain RING1_SOCKET\n");
 		return 2;
 	}
 	sigaction(SIGTERM, &sa, NULL);
-	e = nerrf_ring_open_consumer(argv[1], &r, &msg);
+	e = nerrf_ring_connect(argv[1], &r, &msg);
 	if (e < 0) {
 		fprintf(stderr, "bpf_bench_drain: %s: %s (%s)\n", argv[1], strerror(-e), msg ? msg : "");
 		return 1;
@@ -47,7 +47,7 @@ int main(int argc, char **argv)
 		}
 		nerrf_ring_wait(r, 100);
 	}
-	nerrf_ring_close(r);
+	nerrf_ring_cons_close(r);
 	printf("%llu\n", n);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include <math.h>
 
 #include "pipeline/e2e.h"
+#include "nerrf_time.h"
 
 struct load {
 	unsigned rate; /* 0: as fast as the writer can */
@@ -35,15 +36,13 @@ static void writer(const struct e2e *e, int report_fd, void *arg)
 	snprintf(p, sizeof(p), "%s/paced", e->work);
 	int fd = open(p, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 	uint64_t n = (uint64_t)(l->rate ? l->rate : MAX_RATE_SLOTS) * l->seconds;
-	uint64_t start = pt_now_ms() * 1000000ull, end = start + l->seconds * 1000000000ull;
-	struct timespec ts;
+	uint64_t start = nerrf_mono_ms() * 1000000ull, end = start + l->seconds * 1000000000ull;
 	for (uint64_t i = 0; i < n; i++) {
 		/* Busy-paced: sleeping would round every gap up to the timer slack. */
 		uint64_t due = l->rate ? start + i * 1000000000ull / l->rate : 0, now;
-		do {
-			clock_gettime(CLOCK_MONOTONIC, &ts);
-			now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-		} while (now < due);
+		do
+			now = nerrf_mono_ns();
+		while (now < due);
 		if (!l->rate && now >= end) {
 			n = i;
 			break;
@@ -60,13 +59,6 @@ static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
-}
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static void run(struct load *l)
@@ -89,13 +81,13 @@ static void run(struct load *l)
 	e2e_go(&e, e.sub, 1);
 
 	uint64_t quiet_until = 0;
-	while (!quiet_until || pt_now_ms() < quiet_until) {
+	while (!quiet_until || nerrf_mono_ms() < quiet_until) {
 		if (!want && read(e.done_fd, &want, sizeof(want)) == sizeof(want))
-			quiet_until = pt_now_ms() + 1500;
+			quiet_until = nerrf_mono_ms() + 1500;
 		nng_msg *m = pt_recv(e.sub, 100);
 		if (!m)
 			continue;
-		uint64_t now = mono_ns();
+		uint64_t now = nerrf_mono_ns();
 		Nerrf__Trace__EventBatch *b = pt_decode_batch(m);
 		nng_msg_free(m);
 		e2e_account(&e, b);

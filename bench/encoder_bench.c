@@ -16,59 +16,33 @@
 #include <time.h>
 
 #include "encoder.h"
+#include "lib/records.h"
+#include "nerrf_time.h"
 
 #define NREC 4096
 
 static uint8_t *recs[NREC];
 static size_t lens[NREC];
 
-static uint64_t mono(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
-
+/* The tests' record builder, then what this workload's process looks like. */
 static size_t make(uint8_t *buf, unsigned op, const char *p1, const char *p2, const uint8_t *data,
 		   unsigned dlen, uint64_t seq, uint64_t cgid)
 {
 	struct nerrf_event *ev = (struct nerrf_event *)buf;
-	char *s = ev->strings;
+	size_t n = build_event(buf, op, p1, p2, NULL, data, dlen);
 
-	memset(ev, 0, sizeof(*ev));
-	ev->hdr.type = NERRF_REC_EVENT;
-	ev->op = (uint16_t)op;
 	ev->cpu = (uint32_t)(seq & 1);
 	ev->seq = seq >> 1;
-	ev->ts_ns = mono();
+	ev->ts_ns = nerrf_mono_ns();
 	ev->tgid = 31337;
 	ev->tid = 31338;
 	ev->ppid = 1200;
-	ev->uid = 1000;
-	ev->gid = 1000;
-	ev->mnt_ns = 4026531841u;
 	ev->cgroup_id = cgid;
 	memcpy(ev->comm, "python3", 8);
 	ev->fd = 5;
-	ev->offset = -1;
 	ev->ino = 1000000 + seq;
 	ev->dev = (259u << 20) | 2;
-	ev->path_len = (uint16_t)(strlen(p1) + 1);
-	memcpy(s, p1, ev->path_len);
-	s += ev->path_len;
-	if (p2) {
-		ev->path2_len = (uint16_t)(strlen(p2) + 1);
-		memcpy(s, p2, ev->path2_len);
-		s += ev->path2_len;
-	}
-	if (dlen) {
-		ev->data_len = (uint16_t)dlen;
-		memcpy(s, data, dlen);
-		s += dlen;
-	}
-	ev->hdr.size = (uint32_t)(s - (char *)buf);
-	return ev->hdr.size;
+	return n;
 }
 
 /* openat, write, write, rename: what encrypting one file in place looks like. */
@@ -116,30 +90,45 @@ static double run(const struct enc_opts *o, unsigned events, uint8_t *out, doubl
 {
 	struct encoder e;
 	char err[256];
-	uint64_t batches = 0, bytes = 0, now = mono();
+	uint64_t batches = 0, bytes = 0, now = nerrf_mono_ns();
 
 	if (enc_init(&e, o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "encoder_bench: %s\n", err);
 		exit(1);
 	}
-	uint64_t t0 = mono();
+	uint64_t packed = 0, last_n = 0, last_size = 0;
+	uint64_t t0 = nerrf_mono_ns();
 	for (unsigned i = 0; i < events; i++) {
 		/* the encoder reads the clock every 16 records, as nerrf-encoder does */
 		if ((i & 15) == 0)
-			now = mono();
+			now = nerrf_mono_ns();
 		if (enc_take(&e, recs[i % NREC], lens[i % NREC], now) || i + 1 == events) {
 			size_t n = enc_batch_size(&e);
+			last_n = e.n;
+			packed += e.n;
 			enc_batch_pack(&e, out, n);
 			batches++;
 			bytes += n;
+			last_size = n;
 		}
 	}
-	uint64_t t1 = mono();
+	uint64_t t1 = nerrf_mono_ns();
 	if (e.loss.malformed) {
 		fprintf(stderr, "encoder_bench: %llu records malformed: the generator is broken\n",
 			(unsigned long long)e.loss.malformed);
 		exit(1);
 	}
+	/* A time per event means nothing for events that did not come out. */
+	Nerrf__Trace__EventBatch *b = nerrf__trace__event_batch__unpack(NULL, last_size, out);
+	if (packed != events || e.loss.encoder_events != events || !b || b->n_events != last_n) {
+		fprintf(stderr, "encoder_bench: %u records in, %llu events batched (encoder_events "
+			"%llu), last batch %s with %llu of %llu events: the encoder lost records\n",
+			events, (unsigned long long)packed, (unsigned long long)e.loss.encoder_events,
+			b ? "decodes" : "does not decode", b ? (unsigned long long)b->n_events : 0ull,
+			(unsigned long long)last_n);
+		exit(1);
+	}
+	nerrf__trace__event_batch__free_unpacked(b, NULL);
 	enc_fini(&e);
 	*ev_per_batch = (double)events / (double)batches;
 	*bytes_per_batch = (double)bytes / (double)batches;

@@ -23,14 +23,7 @@
 #include "nerrf_event.h"
 #include "nerrf_ring.h"
 #include "nerrf_wire.h"
-
-static uint64_t mono(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
+#include "nerrf_time.h"
 
 static int cmp64(const void *a, const void *b)
 {
@@ -58,7 +51,7 @@ static size_t record(uint8_t *buf, uint64_t i)
 		ev->data_len = 64;
 		memset(ev->strings + ev->path_len, (int)(i & 0xff), 64);
 	}
-	ev->ts_ns = mono();
+	ev->ts_ns = nerrf_mono_ns();
 	ev->hdr.size = (uint32_t)(sizeof(*ev) + ev->path_len + ev->data_len);
 	return ev->hdr.size;
 }
@@ -66,8 +59,10 @@ static size_t record(uint8_t *buf, uint64_t i)
 static int one_rate(const char *encoder, char **extra, int nextra, unsigned rate, unsigned secs)
 {
 	char dir[] = "/tmp/nerrf-hopbench-XXXXXX", path[300];
-	struct nerrf_ring *r1, *r2 = NULL;
+	struct nerrf_ring_prod *r1;
+	struct nerrf_ring_cons *r2 = NULL;
 	const char *msg = NULL;
+	struct nerrf_ring_server *srv;
 	_Alignas(8) uint8_t buf[512];
 	uint64_t total = (uint64_t)rate * secs, sent = 0, got = 0, batches = 0, maxb = 0;
 	uint64_t *lat = calloc(total, sizeof(*lat)), *ts = calloc(total, sizeof(*ts));
@@ -75,8 +70,9 @@ static int one_rate(const char *encoder, char **extra, int nextra, unsigned rate
 
 	if (!lat || !ts || !mkdtemp(dir))
 		return -1;
-	snprintf(path, sizeof(path), "%s/%s", dir, NERRF_RING1_NAME);
-	if (nerrf_ring_open_producer(path, 16u << 20, 0600, &r1, &msg) < 0) {
+	if (nerrf_ring_create("bench-ring1", 16u << 20, &r1, &msg) < 0 ||
+	    nerrf_ring_listen(dir, NERRF_RING1_NAME, 0600, r1, &srv, &msg) < 0 ||
+	    nerrf_ring_serve_background(srv) < 0) {
 		fprintf(stderr, "ring #1: %s\n", msg ? msg : "?");
 		return -1;
 	}
@@ -92,16 +88,16 @@ static int one_rate(const char *encoder, char **extra, int nextra, unsigned rate
 		_exit(127);
 	}
 	snprintf(path, sizeof(path), "%s/%s", dir, NERRF_RING2_NAME);
-	while (nerrf_ring_open_consumer(path, &r2, &msg) == -EAGAIN)
+	while (nerrf_ring_connect(path, &r2, &msg) == -EAGAIN)
 		usleep(10000);
 	if (!r2) {
 		fprintf(stderr, "ring #2: %s\n", msg ? msg : "?");
 		return -1;
 	}
 
-	uint64_t start = mono(), period = 1000000000ull / rate;
+	uint64_t start = nerrf_mono_ns(), period = 1000000000ull / rate;
 	while (got < total) {
-		uint64_t now = mono();
+		uint64_t now = nerrf_mono_ns();
 		/* produce what is due: bursts, as the collector forwards them */
 		while (sent < total && now - start >= sent * period) {
 			size_t n = record(buf, sent);
@@ -121,7 +117,7 @@ static int one_rate(const char *encoder, char **extra, int nextra, unsigned rate
 			memcpy(&h, p, sizeof(h));
 			if (h.kind == NERRF_R2_BATCH) {
 				/* events of a batch are in ring order: ts of event k is known */
-				uint64_t t = mono();
+				uint64_t t = nerrf_mono_ns();
 				for (uint32_t k = 0; k < h.nevents && got < total; k++)
 					lat[got++] = t;
 				batches++;
@@ -132,7 +128,7 @@ static int one_rate(const char *encoder, char **extra, int nextra, unsigned rate
 		}
 		/* sleep until a batch comes or a millisecond passes: two cores, do not spin */
 		nerrf_ring_wait(r2, 1);
-		if (err || mono() - start > (uint64_t)(secs + 30) * 1000000000ull)
+		if (err || nerrf_mono_ns() - start > (uint64_t)(secs + 30) * 1000000000ull)
 			break;
 	}
 	kill(pid, SIGTERM);
@@ -147,8 +143,8 @@ static int one_rate(const char *encoder, char **extra, int nextra, unsigned rate
 		       (unsigned long long)got, lat[got / 2] / 1e3, lat[got * 99 / 100] / 1e3,
 		       lat[got * 999 / 1000] / 1e3, lat[got - 1] / 1e3,
 		       (double)got / (double)batches, (unsigned long long)maxb);
-	nerrf_ring_close(r1);
-	nerrf_ring_close(r2);
+	nerrf_ring_prod_close(r1);
+	nerrf_ring_cons_close(r2);
 	snprintf(path, sizeof(path), "%s/%s", dir, NERRF_RING1_NAME);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%s", dir, NERRF_RING2_NAME);

@@ -14,20 +14,25 @@ command -v perf >/dev/null || { echo "profile: perf not found: apt-get install l
 mkdir -p "$out"
 run=$(mktemp -d /dev/shm/nerrf-profile-run-XXXXXX)
 work=$(mktemp -d /var/tmp/nerrf-profile-work-XXXXXX)
+journal=$(mktemp -d /var/tmp/nerrf-profile-journal-XXXXXX)
 pid=
 cleanup() {
 	[ -n "$pid" ] && kill -INT "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
-	rm -rf "$run" "$work"
+	rm -rf "$run" "$work" "$journal"
 }
 trap cleanup EXIT INT TERM
 
-"$build/clients/nerrf" run --rundir "$run" --print --json >/dev/null 2>"$out/run.err" &
+"$build/clients/nerrf" run --rundir "$run" --journal "$journal" --print --json >/dev/null 2>"$out/run.err" &
 pid=$!
-for _ in $(seq 100); do
-	grep -q "nerrf-publisher: publishing" "$out/run.err" && break
+ready=
+for _ in $(seq 300); do
+	# the collector says ready once its programs are attached, which can be
+	# seconds after the publisher listens when the verifier meets a busy CPU
+	grep -q "nerrf-publisher: publishing" "$out/run.err" && grep -q "nerrf-collector: ready" "$out/run.err" && { ready=1; break; }
 	kill -0 "$pid" 2>/dev/null || { cat "$out/run.err" >&2; exit 1; }
 	sleep 0.1
 done
+[ -n "$ready" ] || { cat "$out/run.err" >&2; echo "${0##*/}: the pipeline was not ready within 30 s" >&2; exit 1; }
 sleep 0.5
 perf record -q -F 1999 -e cpu-clock -a -g -o "$out/perf.data" -- \
 	"$build/bench/workload" --duration "$secs" --dir "$work" >"$out/workload.txt" 2>&1
@@ -48,3 +53,21 @@ report() { perf report -i "$out/perf.data" --stdio --no-header "$@" 2>/dev/null 
 	done
 } | tee "$out/profile.txt"
 echo "profile: perf data and this summary in $out"
+
+# A summary with a part missing measured nothing there: say which, and fail.
+grep -q 'traced_syscalls=[1-9]' "$out/workload.txt" ||
+	{ echo "profile: the workload made no traced syscalls" >&2; exit 1; }
+awk '
+	/^## share/ { share = 1 }
+	/^## / { if (name != "" && !lines && name !~ /hottest functions/) { print "profile: nothing under \"" name "\"" > "/dev/stderr"; bad = 1 }
+		 name = substr($0, 4); lines = 0; if (!/^## share/) share = 0; next }
+	/%/ { lines++; if (share) seen[$2] = 1 }
+	END {
+		if (!lines && name !~ /hottest functions/) { print "profile: nothing under \"" name "\"" > "/dev/stderr"; bad = 1 }
+		# A one-second smoke may catch no sample of a stage that used little
+		# CPU; the workload and the collector, which does per-event work, it must.
+		split("workload nerrf-collector", want, " ")
+		for (i in want) if (!seen[want[i]]) {
+			print "profile: no samples of " want[i] " at all" > "/dev/stderr"; bad = 1 }
+		exit bad
+	}' "$out/profile.txt"

@@ -4,17 +4,25 @@
  * real ring #2 as fast as the ring takes them, the real nerrf-publisher
  * publishes them, and one subscriber (reading only publisher_seq) receives
  * them over ipc://. Reports the publisher process's CPU time per batch (all
- * its threads, nng's included) and the wall time per batch, for small and
+ * its threads, nng's and io_uring's included, over the measured window) and the wall time per batch, for small and
  * large batches, and the cost of the two ways to
  * add the publisher's fields: appending varints by hand (what the
  * publisher does) or packing a protobuf-c message holding only those
  * fields.
  *
- *   publisher_bench PUBLISHER_BINARY [BATCHES]
+ * With --journal DIR the same runs go side by side, journal off and on
+ * alternating (--runs each), so the journal's cost on the publish path is a
+ * ratio measured in one run; --rate paces the producer to that many batches
+ * per second, where the publisher wakes for every batch as it does on a
+ * quiet host.
+ *
+ *   publisher_bench PUBLISHER_BINARY [BATCHES] [--journal DIR] [--rate N] [--runs N]
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,13 +40,11 @@
 #include "nerrf_wire.h"
 #include "nerrf_pbwire.h"
 #include "trace.pb-c.h"
+#include "nerrf_time.h"
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#define MAX_RUNS 32
+
+static bool quiet; /* side by side: only the table */
 
 static size_t make_batch(uint8_t *buf, unsigned n, uint64_t seq)
 {
@@ -76,26 +82,72 @@ static void die(const char *what)
 	exit(1);
 }
 
-/* ns per batch through a fresh publisher, measured from first send to last receive. */
-static double run(const char *bin, unsigned nevents, unsigned nbatch)
+/*
+ * CPU time of every thread of pid so far (nng's and io_uring's workers
+ * included), from the scheduler's ns counts: the measured window alone, not
+ * the start-up or the journal's recovery.
+ */
+static uint64_t cpu_of(pid_t pid)
 {
-	char dir[] = "/tmp/nerrf-pubbench-XXXXXX", ring[64], url[96];
+	char path[320], line[128];
+	uint64_t sum = 0;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	DIR *d = opendir(path);
+	struct dirent *de;
+	if (!d)
+		die("cannot list the publisher's threads");
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/schedstat", (int)pid, de->d_name);
+		FILE *f = fopen(path, "r");
+		if (f && fgets(line, sizeof(line), f))
+			sum += strtoull(line, NULL, 10);
+		if (f)
+			fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = {.tv_sec = (time_t)(t / 1000000000u), .tv_nsec = (long)(t % 1000000000u)};
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+}
+
+/*
+ * The publisher's CPU ns per batch through a fresh publisher (journaling
+ * into jdir unless NULL), from first send to last receive; rate 0: as fast
+ * as the ring takes them.
+ */
+static double run(const char *bin, unsigned nevents, unsigned nbatch, const char *jdir,
+		  unsigned rate)
+{
+	char dir[] = "/tmp/nerrf-pubbench-XXXXXX", url[96];
 	static uint8_t rec[1 << 16];
 	if (!mkdtemp(dir))
 		die("mkdtemp");
-	snprintf(ring, sizeof(ring), "%s/ring2", dir);
 	snprintf(url, sizeof(url), "ipc://%s/events.sock", dir);
 
-	struct nerrf_ring *r;
+	struct nerrf_ring_prod *r;
 	const char *msg;
-	if (nerrf_ring_open_producer(ring, 8u << 20, 0600, &r, &msg) != 0)
+	struct nerrf_ring_server *srv;
+	if (nerrf_ring_create("bench-ring2", 8u << 20, &r, &msg) != 0 ||
+	    nerrf_ring_listen(dir, NERRF_RING2_NAME, 0600, r, &srv, &msg) != 0 ||
+	    nerrf_ring_serve_background(srv) != 0)
 		die("ring");
 	pid_t pub = fork();
 	if (pub == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		int fd = open("/dev/null", O_WRONLY);
 		dup2(fd, 2);
-		execl(bin, bin, "--rundir", dir, "--sendbuf", "8192", (char *)NULL);
+		if (jdir)
+			execl(bin, bin, "--rundir", dir, "--sendbuf", "8192", "--journal", jdir,
+			      (char *)NULL);
+		else
+			execl(bin, bin, "--rundir", dir, "--sendbuf", "8192", "--no-journal",
+			      (char *)NULL);
 		_exit(127);
 	}
 	nng_socket s;
@@ -130,20 +182,25 @@ static double run(const char *bin, unsigned nevents, unsigned nbatch)
 		nng_msg_free(m);
 	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 5000);
 
-	uint64_t t0 = now_ns();
+	uint64_t t0 = nerrf_mono_ns(), cpu0 = cpu_of(pub);
 	unsigned sent = 0, got = 0, lost = 0;
 	uint64_t last_seq = 0;
 	while (got + lost < nbatch) {
-		while (sent < nbatch) {
+		uint64_t due = rate ? t0 + (uint64_t)sent * 1000000000u / rate : 0;
+		if (rate && sent < nbatch && got + lost == sent)
+			sleep_until(due);
+		while (sent < nbatch && (!rate || nerrf_mono_ns() >= due)) {
 			void *p = nerrf_ring_reserve(r, n);
 			if (!p)
 				break;
 			memcpy(p, rec, n);
 			nerrf_ring_commit(r);
 			sent++;
+			if (rate)
+				break;
 		}
 		nerrf_ring_publish(r);
-		if (nng_recvmsg(s, &m, sent < nbatch ? NNG_FLAG_NONBLOCK : 0) != 0) {
+		if (nng_recvmsg(s, &m, sent < nbatch && !rate ? NNG_FLAG_NONBLOCK : 0) != 0) {
 			if (sent == nbatch)
 				die("timed out waiting for batches");
 			continue;
@@ -166,30 +223,24 @@ static double run(const char *bin, unsigned nevents, unsigned nbatch)
 		nng_msg_free(m);
 		got++;
 	}
-	uint64_t t1 = now_ns();
+	uint64_t t1 = nerrf_mono_ns(), cpu1 = cpu_of(pub);
 	if (lost)
 		fprintf(stderr, "publisher_bench: subscriber lost %u batches\n", lost);
 
-	/* CPU the publisher spent (all its threads, nng's included), per batch. */
-	struct rusage ru0, ru1;
-	getrusage(RUSAGE_CHILDREN, &ru0);
+	double cpu_ns = (double)(cpu1 - cpu0) / nbatch;
 	kill(pub, SIGTERM);
 	waitpid(pub, NULL, 0);
-	getrusage(RUSAGE_CHILDREN, &ru1);
-	double cpu_ns = ((double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) * 1e9 +
-			 (double)(ru1.ru_utime.tv_usec - ru0.ru_utime.tv_usec) * 1e3 +
-			 (double)(ru1.ru_stime.tv_sec - ru0.ru_stime.tv_sec) * 1e9 +
-			 (double)(ru1.ru_stime.tv_usec - ru0.ru_stime.tv_usec) * 1e3) /
-			(nbatch + warm);
 	nng_close(s);
-	nerrf_ring_close(r);
+	nerrf_ring_prod_close(r);
 	char cmd[128];
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "publisher_bench: could not remove %s\n", dir);
-	printf("  %3u events/batch (%5zu bytes): publisher CPU %6.0f ns/batch (%5.1f ns/event); "
-	       "wall %6.0f ns/batch; %u batches, %u lost by the subscriber\n",
-	       nevents, n, cpu_ns, cpu_ns / nevents, (double)(t1 - t0) / nbatch, nbatch, lost);
+	if (!quiet)
+		printf("  %3u events/batch (%5zu bytes): publisher CPU %6.0f ns/batch (%5.1f "
+		       "ns/event); wall %6.0f ns/batch; %u batches, %u lost by the subscriber\n",
+		       nevents, n, cpu_ns, cpu_ns / nevents, (double)(t1 - t0) / nbatch, nbatch,
+		       lost);
 	return cpu_ns;
 }
 
@@ -199,14 +250,14 @@ static void trailer_cost(void)
 	uint8_t buf[64];
 	volatile size_t sink = 0;
 
-	uint64_t t0 = now_ns();
+	uint64_t t0 = nerrf_mono_ns();
 	for (uint64_t i = 1; i <= N; i++) {
 		size_t n = nerrf_put_u64_field(buf, 7, i);
 		n += nerrf_put_u64_field(buf + n, 8, 0);
 		n += nerrf_put_u64_field(buf + n, 9, 0);
 		sink += n;
 	}
-	uint64_t t1 = now_ns();
+	uint64_t t1 = nerrf_mono_ns();
 	for (uint64_t i = 1; i <= N; i++) {
 		Nerrf__Trace__EventBatch b = NERRF__TRACE__EVENT_BATCH__INIT;
 		b.publisher_seq = i;
@@ -214,22 +265,76 @@ static void trailer_cost(void)
 		b.ring2_dropped = 0;
 		sink += nerrf__trace__event_batch__pack(&b, buf);
 	}
-	uint64_t t2 = now_ns();
+	uint64_t t2 = nerrf_mono_ns();
 	printf("  trailer: hand varints %.1f ns, protobuf-c pack %.1f ns per batch "
 	       "(protobuf-c omits zero fields; the hand trailer always carries all three)\n",
 	       (double)(t1 - t0) / N, (double)(t2 - t1) / N);
 	(void)sink;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Journal off and on alternating, each into a fresh directory under jroot. */
+static void journal_side_by_side(const char *bin, unsigned nevents, unsigned nbatch,
+				 const char *jroot, unsigned rate, unsigned runs)
+{
+	double off[MAX_RUNS], on[MAX_RUNS];
+	char jdir[512], cmd[600];
+
+	for (unsigned i = 0; i < runs; i++) {
+		snprintf(jdir, sizeof(jdir), "%s/publisher_bench.%d.%u", jroot, (int)getpid(), i);
+		off[i] = run(bin, nevents, nbatch, NULL, rate);
+		on[i] = run(bin, nevents, nbatch, jdir, rate);
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", jdir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "publisher_bench: could not remove %s\n", jdir);
+	}
+	qsort(off, runs, sizeof(*off), cmp_double);
+	qsort(on, runs, sizeof(*on), cmp_double);
+	double a = off[runs / 2], b = on[runs / 2];
+	printf("| %u | %u | %s | %.0f | %.0f | %+.0f | %+.1f%% |\n", nevents, nbatch,
+	       rate ? "paced" : "full speed", a, b, b - a, 100.0 * (b - a) / a);
+	if (rate)
+		printf("|   |   | (%u batches/s) | | | | |\n", rate);
+}
+
 int main(int argc, char **argv)
 {
+	const char *jroot = NULL;
+	unsigned rate = 0, runs = 3;
+
 	if (argc < 2)
-		die("usage: publisher_bench PUBLISHER_BINARY [BATCHES]");
-	unsigned nbatch = argc > 2 ? (unsigned)atoi(argv[2]) : 100000;
+		die("usage: publisher_bench PUBLISHER_BINARY [BATCHES] [--journal DIR] [--rate N] "
+		    "[--runs N]");
+	unsigned nbatch = argc > 2 && argv[2][0] != '-' ? (unsigned)atoi(argv[2]) : 100000;
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--journal") && i + 1 < argc)
+			jroot = argv[++i];
+		else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
+			rate = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--runs") && i + 1 < argc)
+			runs = (unsigned)atoi(argv[++i]);
+	}
+	if (runs < 1 || runs > MAX_RUNS)
+		die("--runs: 1..32");
+	if (jroot) {
+		quiet = true;
+		printf("publisher CPU ns per batch, journal off and on alternating, medians of "
+		       "%u runs\n\n| events/batch | batches | producer | journal off | journal "
+		       "on | difference | |\n|---:|---:|---|---:|---:|---:|---:|\n", runs);
+		journal_side_by_side(argv[1], 1, nbatch, jroot, rate, runs);
+		journal_side_by_side(argv[1], 16, nbatch, jroot, rate, runs);
+		journal_side_by_side(argv[1], 128, nbatch / 4, jroot, rate, runs);
+		return 0;
+	}
 	printf("publisher: ring #2 -> nerrf-publisher -> 1 ipc subscriber\n");
-	run(argv[1], 1, nbatch);
-	run(argv[1], 16, nbatch);
-	run(argv[1], 128, nbatch / 4);
+	run(argv[1], 1, nbatch, NULL, rate);
+	run(argv[1], 16, nbatch, NULL, rate);
+	run(argv[1], 128, nbatch / 4, NULL, rate);
 	trailer_cost();
 	return 0;
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * Shared-memory ring throughput: a producer process and a consumer process,
- * pinned to different CPUs, move fixed-size records through one ring file
- * without loss (the producer waits for space when the ring is full). Reports
+ * pinned to different CPUs, move fixed-size records through one ring (a
+ * sealed memfd, as the stages make theirs; the consumer inherits it) without
+ * loss (the producer waits for space when the ring is full). Reports
  * the median over several runs of records/s, ns/record and wake-up syscalls
  * (futex wakes made by either side) per million records.
  *
@@ -26,6 +27,7 @@
 #include <unistd.h>
 
 #include "nerrf_ring.h"
+#include "nerrf_time.h"
 
 #define MAX_SIZES 8
 #define PROD_BATCH 32 /* records per producer publish */
@@ -37,7 +39,6 @@ struct opts {
 	uint64_t records;
 	int runs;
 	size_t capacity;
-	const char *dir;
 };
 
 struct run {
@@ -45,13 +46,6 @@ struct run {
 	double ns_per_rec;
 	double wakes_per_m;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static void pin(int cpu)
 {
@@ -88,13 +82,13 @@ static void fill_template(uint8_t *tmpl, size_t size)
 	memset(tmpl, 0, 8); /* the record number goes here */
 }
 
-static void produce(struct nerrf_ring *r, size_t size, uint64_t records, uint64_t *start_ns)
+static void produce(struct nerrf_ring_prod *r, size_t size, uint64_t records, uint64_t *start_ns)
 {
 	uint8_t tmpl[4096];
 	unsigned int batch = 0;
 
 	fill_template(tmpl, size);
-	*start_ns = now_ns();
+	*start_ns = nerrf_mono_ns();
 	for (uint64_t n = 0; n < records; n++) {
 		uint8_t *w = nerrf_ring_reserve(r, size);
 		if (!w) {
@@ -115,7 +109,7 @@ static void produce(struct nerrf_ring *r, size_t size, uint64_t records, uint64_
 }
 
 /* Returns 0, or -1 after saying what went wrong. */
-static int consume(struct nerrf_ring *r, size_t size, uint64_t records, pid_t child)
+static int consume(struct nerrf_ring_cons *r, size_t size, uint64_t records, pid_t child)
 {
 	unsigned int unpublished = 0;
 	uint8_t tmpl[4096];
@@ -131,7 +125,7 @@ static int consume(struct nerrf_ring *r, size_t size, uint64_t records, pid_t ch
 		if (!p) {
 			if (err) {
 				fprintf(stderr, "ring_bench: ring corrupt after %" PRIu64
-					" records: %s\n", n, nerrf_ring_corruption(r));
+					" records: %s\n", n, nerrf_ring_cons_corruption(r));
 				return -1;
 			}
 			if (nerrf_ring_wait(r, 1000) == -ETIMEDOUT &&
@@ -161,26 +155,27 @@ static int consume(struct nerrf_ring *r, size_t size, uint64_t records, pid_t ch
 
 static int one_run(const struct opts *o, size_t size, int cpus, struct run *out)
 {
-	char path[4096];
-	struct nerrf_ring *p, *c;
+	struct nerrf_ring_prod *p;
+	struct nerrf_ring_cons *c;
 	struct nerrf_ring_stats st;
 	uint64_t *start_ns, end_ns;
 	const char *msg = NULL;
-	int ret, status;
+	int fd, ret, status;
 	pid_t child;
 
-	snprintf(path, sizeof(path), "%s/nerrf-ring-bench-%d", o->dir, (int)getpid());
-	unlink(path);
-	ret = nerrf_ring_open_producer(path, o->capacity, 0600, &p, &msg);
+	ret = nerrf_ring_create("ring-bench", o->capacity, &p, &msg);
 	if (ret < 0) {
-		fprintf(stderr, "ring_bench: %s: %s (%s)\n", path, strerror(-ret), msg);
+		fprintf(stderr, "ring_bench: %s (%s)\n", nerrf_ring_strerror(ret), msg);
 		return -1;
 	}
-	ret = nerrf_ring_open_consumer(path, &c, &msg);
-	unlink(path); /* both are attached; nothing to clean up if we die */
+	fd = dup(nerrf_ring_fd(p));
+	ret = fd < 0 ? -errno : nerrf_ring_attach(fd, &c, &msg);
 	if (ret < 0) {
-		fprintf(stderr, "ring_bench: %s: %s (%s)\n", path, strerror(-ret), msg);
-		nerrf_ring_close(p);
+		fprintf(stderr, "ring_bench: attach: %s (%s)\n", nerrf_ring_strerror(ret),
+			msg ? msg : "");
+		if (fd >= 0)
+			close(fd);
+		nerrf_ring_prod_close(p);
 		return -1;
 	}
 	start_ns = mmap(NULL, sizeof(*start_ns), PROT_READ | PROT_WRITE,
@@ -198,15 +193,15 @@ static int one_run(const struct opts *o, size_t size, int cpus, struct run *out)
 		goto out_unmap;
 	}
 	if (child == 0) {
-		nerrf_ring_close(c);
+		nerrf_ring_cons_close(c);
 		pin(cpus > 1 ? 0 : -1);
 		produce(p, size, o->records, start_ns);
-		nerrf_ring_close(p);
+		nerrf_ring_prod_close(p);
 		_exit(0);
 	}
 	pin(cpus > 1 ? 1 : -1);
 	ret = consume(c, size, o->records, child);
-	end_ns = now_ns();
+	end_ns = nerrf_mono_ns();
 	if (ret < 0)
 		kill(child, SIGKILL);
 	if (waitpid(child, &status, 0) != child || !WIFEXITED(status) || WEXITSTATUS(status)) {
@@ -215,7 +210,7 @@ static int one_run(const struct opts *o, size_t size, int cpus, struct run *out)
 	}
 	if (ret == 0) {
 		double secs = (double)(end_ns - *start_ns) / 1e9;
-		nerrf_ring_get_stats(c, &st);
+		nerrf_ring_cons_stats(c, &st);
 		out->rps = (double)o->records / secs;
 		out->ns_per_rec = secs * 1e9 / (double)o->records;
 		out->wakes_per_m = (double)(st.wakeups + st.space_wakeups) * 1e6 /
@@ -225,8 +220,8 @@ static int one_run(const struct opts *o, size_t size, int cpus, struct run *out)
 out_unmap:
 	munmap(start_ns, sizeof(*start_ns));
 out:
-	nerrf_ring_close(c);
-	nerrf_ring_close(p);
+	nerrf_ring_cons_close(c);
+	nerrf_ring_prod_close(p);
 	return ret;
 }
 
@@ -246,15 +241,13 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ring_bench [--size BYTES]... [--records N] [--runs N] [--capacity BYTES]\n"
-		"                  [--dir DIR]\n"
 		"Moves N records of BYTES bytes through a shared-memory ring between two\n"
 		"processes pinned to CPUs 0 and 1, without loss, and prints the median of the\n"
 		"runs: records/s, ns/record and wake-up syscalls per million records.\n"
 		"  --size BYTES      record payload size; repeatable (default: 64, 128, 512)\n"
 		"  --records N       records per run (default 5000000)\n"
 		"  --runs N          runs per size; the median is reported (default 5)\n"
-		"  --capacity BYTES  ring data area, power of two, 4 KiB..1 GiB (default 1 MiB)\n"
-		"  --dir DIR         where the ring file lives during a run (default /dev/shm)\n");
+		"  --capacity BYTES  ring data area, power of two, 4 KiB..1 GiB (default 1 MiB)\n");
 }
 
 static bool parse_u64(const char *s, uint64_t *v)
@@ -272,16 +265,15 @@ int main(int argc, char **argv)
 		{ "records", required_argument, NULL, 'n' },
 		{ "runs", required_argument, NULL, 'r' },
 		{ "capacity", required_argument, NULL, 'c' },
-		{ "dir", required_argument, NULL, 'd' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct opts o = { .records = 5000000, .runs = 5, .capacity = 1 << 20, .dir = "/dev/shm" };
+	struct opts o = { .records = 5000000, .runs = 5, .capacity = 1 << 20 };
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	uint64_t v;
 	int opt;
 
-	while ((opt = getopt_long(argc, argv, "s:n:r:c:d:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:n:r:c:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			if (!parse_u64(optarg, &v) || v < 8 || v > 4096 || o.nsizes == MAX_SIZES) {
@@ -312,9 +304,6 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			o.capacity = v;
-			break;
-		case 'd':
-			o.dir = optarg;
 			break;
 		case 'h':
 			usage(stdout);

@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "nerrf_time.h"
 
 struct opts {
 	const char *dir;
@@ -45,13 +46,6 @@ static void on_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static void fill(unsigned char *buf, size_t n, bool random, uint64_t seed)
@@ -82,7 +76,7 @@ static void *run(void *arg)
 	const struct opts *o = w->o;
 	unsigned char *buf = malloc(o->size ? o->size : 1);
 	char name[64], locked[72];
-	double start = now_s(), period = o->rate > 0 ? o->threads / o->rate : 0;
+	double start = nerrf_mono_ns() / 1e9, period = o->rate > 0 ? o->threads / o->rate : 0;
 
 	if (!buf)
 		return NULL;
@@ -95,7 +89,7 @@ static void *run(void *arg)
 	}
 	for (uint64_t i = 0; !stop_requested; i++) {
 		if (o->count ? i >= o->count
-			     : (period > 0 ? (double)i * period : now_s() - start) >= o->duration)
+			     : (period > 0 ? (double)i * period : (nerrf_mono_ns() / 1e9) - start) >= o->duration)
 			break;
 		if (period > 0)
 			sleep_until(start + (double)i * period);
@@ -229,7 +223,7 @@ bad:
 	struct worker *w = calloc(o.threads, sizeof(*w));
 	if (!w)
 		return 1;
-	double t0 = now_s();
+	double t0 = nerrf_mono_ns() / 1e9;
 	for (unsigned i = 0; i < o.threads; i++) {
 		w[i] = (struct worker){.id = i, .o = &o};
 		if (pthread_create(&w[i].thread, NULL, run, &w[i]) != 0) {
@@ -248,7 +242,7 @@ bad:
 		sum.unlink += w[i].unlink;
 		sum.errors += w[i].errors;
 	}
-	double secs = now_s() - t0;
+	double secs = nerrf_mono_ns() / 1e9 - t0;
 	uint64_t traced = sum.openat + sum.write + sum.rename + sum.unlink;
 	/* One line, key=value, so scripts can parse it. */
 	printf("workload pid=%d threads=%u seconds=%.3f iterations=%" PRIu64 " openat=%" PRIu64
@@ -261,5 +255,12 @@ bad:
 	free(w);
 	if (made_dir)
 		rmdir(tmpdir);
+	/* The counts are what a tracer is checked against: they must be what was asked for. */
+	if (!traced || (o.count && sum.iterations != o.count * o.threads)) {
+		fprintf(stderr, "workload: %" PRIu64 " iterations and %" PRIu64 " traced syscalls, "
+			"asked for %" PRIu64 " iterations on each of %u threads\n", sum.iterations,
+			traced, o.count, o.threads);
+		return 1;
+	}
 	return sum.errors ? 1 : 0;
 }

@@ -12,6 +12,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 
@@ -25,28 +26,27 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 #define O_WRONLY 01
 #define O_CREAT 0100
 #define O_TRUNC 01000
+#define O_APPEND 02000
+#define FMODE_WRITE 0x2
+#define FMODE_CREATED 0x100000 /* the open created the file */
 
 #define MAX_DEPTH 64            /* path components */
 #define MAX_HOPS (MAX_DEPTH + 16) /* components plus mount crossings */
 #define STR_MASK 0x3fff         /* string offsets stay below 16 KiB ... */
 #define STR_AREA (STR_MASK + 1 + NERRF_PATH_MAX) /* ... so any read at one fits */
-#define IOV_SUM_MAX 16
 
-/* Set by the collector before load. */
-const volatile __u32 sample_bytes = 64;
+/* Set by the collector before load; a change takes a restart. */
 const volatile __u64 wakeup_bytes = 0;
-const volatile __u64 wakeup_ns = 250000;
-const volatile bool all_writes = false;
 const volatile bool pid_include = false;
-const volatile bool uid_on = false;
-const volatile __u32 uid_val = 0;
-const volatile __u64 cgroup_val = 0;
-const volatile __u32 comm_mode = NERRF_COMM_OFF;
-const volatile __u32 ncomms = 0;
-const volatile char comms[NERRF_MAX_COMMS][NERRF_COMM_LEN] = {};
-const volatile __u32 nprefixes = 0;
-const volatile __u32 prefix_len[NERRF_MAX_PREFIXES] = {}; /* without the NUL */
-const volatile char prefixes[NERRF_MAX_PREFIXES][NERRF_PREFIX_MAX] = {};
+
+/* Changed at run time by the collector (SIGHUP); see struct nerrf_bconf. */
+struct nerrf_bconf conf[2];
+__u32 conf_slot;
+
+static __always_inline struct nerrf_bconf *bconf(void)
+{
+	return &conf[*(volatile __u32 *)&conf_slot & 1];
+}
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -91,7 +91,8 @@ struct inflight {
 	__u64 name2;  /* user: rename new name, xattr attribute name */
 	__u64 file;   /* write: the struct file, held by the syscall */
 	__s32 nr;     /* syscall number: an exit only takes its own enter's record */
-	__u32 _pad;
+	__u32 vlen;   /* vectored write: iovec count */
+	__u64 argv;   /* exec: the caller's argv, read at exit when the exec failed */
 };
 
 /*
@@ -111,7 +112,9 @@ struct exec_args {
 	__u16 raw_len;
 	__u16 data_len;
 	__u16 flags;
-	__u16 _pad;
+	__u8 interp;  /* an interpreter (#!, binfmt_misc) runs the file named */
+	__u8 _pad;
+	__u64 named;  /* with interp: the struct file named to exec, still alive, or 0 */
 	char raw[NERRF_RAW_MAX];
 	char data[2 * NERRF_DATA_MAX];
 };
@@ -123,6 +126,33 @@ struct {
 	__type(value, struct exec_args);
 } exec_inflight SEC(".maps");
 
+/*
+ * Write summary of one open file description, keyed by its struct file, so
+ * dup'ed and inherited fds share it. Made at open, filled at each write,
+ * emitted and removed where the last reference goes.
+ */
+struct wsum {
+	__u64 ino;
+	__u32 dev;
+	__u32 cflags;     /* NERRF_CS_* */
+	__u64 open_flags;
+	__u64 bytes;
+	__u64 count;
+	__s64 lo, hi;     /* byte range written: lowest offset, highest end */
+	__u32 tag, drops; /* exit: the exiting fd table's references seen so far */
+	__u32 sample_len;
+	__u32 _pad;
+	char sample[NERRF_SAMPLE_MAX];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, NERRF_WSUM_MAX);
+	__type(key, __u64);
+	__type(value, struct wsum);
+} wsum SEC(".maps");
+
 struct scratch {
 	char ev[sizeof(struct nerrf_event)];
 	char str[STR_AREA];
@@ -131,6 +161,7 @@ struct scratch {
 	__u64 mnt_root; /* walk: the current mount's root dentry, read once per mount */
 	__u32 dir_off, dir_len; /* put_name_path: the directory prefix it built, "/" included */
 	struct exec_args exec;
+	struct wsum wsum; /* a new summary, built here: too large for the stack */
 };
 
 /* Slot 0 for syscall programs, 1 for sched programs. */
@@ -154,14 +185,14 @@ static __always_inline void count_filtered(void)
 		__sync_fetch_and_add(&c->filtered, 1);
 }
 
-static __always_inline bool comm_listed(const char *comm)
+static __always_inline bool comm_listed(const struct nerrf_bconf *cf, const char *comm)
 {
 	for (__u32 i = 0; i < NERRF_MAX_COMMS; i++) {
-		if (i >= ncomms)
+		if (i >= cf->ncomms)
 			break;
 		bool same = true;
 		for (__u32 j = 0; j < NERRF_COMM_LEN; j++) {
-			if (comm[j] != comms[i][j]) {
+			if (comm[j] != cf->comms[i][j]) {
 				same = false;
 				break;
 			}
@@ -179,19 +210,20 @@ static __always_inline bool task_filtered(__u32 tgid)
 {
 	__u32 *tf = bpf_map_lookup_elem(&tgid_filter, &tgid);
 	__u32 v = tf ? *tf : 0;
+	const struct nerrf_bconf *cf = bconf();
 
 	if (v & NERRF_TF_EXCLUDE)
 		goto out;
 	if (pid_include && !(v & NERRF_TF_INCLUDE))
 		goto out;
-	if (uid_on && (__u32)bpf_get_current_uid_gid() != uid_val)
+	if (cf->uid_on && (__u32)bpf_get_current_uid_gid() != cf->uid_val)
 		goto out;
-	if (cgroup_val && bpf_get_current_cgroup_id() != cgroup_val)
+	if (cf->cgroup_val && bpf_get_current_cgroup_id() != cf->cgroup_val)
 		goto out;
-	if (comm_mode != NERRF_COMM_OFF) {
+	if (cf->comm_mode != NERRF_COMM_OFF) {
 		char comm[NERRF_COMM_LEN];
 		bpf_get_current_comm(comm, sizeof(comm));
-		if (comm_listed(comm) != (comm_mode == NERRF_COMM_INCLUDE))
+		if (comm_listed(cf, comm) != (cf->comm_mode == NERRF_COMM_INCLUDE))
 			goto out;
 	}
 	return false;
@@ -217,6 +249,9 @@ static __always_inline void fill_header(struct nerrf_event *e, __u16 op, __s64 r
 	e->ppid = t->real_parent->tgid;
 	e->uid = (__u32)ug;
 	e->gid = ug >> 32;
+	e->euid = t->cred->euid.val;
+	e->egid = t->cred->egid.val;
+	e->loginuid = bpf_core_field_exists(t->loginuid) ? t->loginuid.val : (__u32)-1;
 	e->mnt_ns = t->nsproxy->mnt_ns->ns.inum;
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->ret = ret;
@@ -232,7 +267,7 @@ static __always_inline void fill_header(struct nerrf_event *e, __u16 op, __s64 r
 	e->path2_len = 0;
 	e->raw_len = 0;
 	e->data_len = 0;
-	e->_pad = 0;
+	e->count = 0;
 }
 
 /*
@@ -248,6 +283,7 @@ static __always_inline void fill_header(struct nerrf_event *e, __u16 op, __s64 r
 static __always_inline void emit(struct nerrf_event *e, __u32 size)
 {
 	struct nerrf_kcounters *c = my_counters();
+	__u64 wakeup_ns = bconf()->wakeup_ns;
 
 	if (!c)
 		return;
@@ -267,272 +303,13 @@ static __always_inline void emit(struct nerrf_event *e, __u32 size)
 		__sync_fetch_and_add(&c->lost[e->op < NERRF_OP_MAX ? e->op : 0], 1);
 }
 
-static __always_inline struct file *fd_file(int fd)
-{
-	struct task_struct *t = bpf_get_current_task_btf();
-	struct fdtable *fdt = t->files->fdt;
-	struct file *f = NULL;
-
-	if (fd < 0 || !fdt || (unsigned int)fd >= fdt->max_fds)
-		return NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
-	return f;
-}
-
-/* put_path()/put_name_path() results: length with the NUL, plus these bits. */
-#define R_LEN 0xffff
-#define R_TRUNC (1 << 16)
-#define R_UNRESOLVED (1 << 17)
-
-/*
- * Writes the absolute path of (dentry, vfsmnt) at str[off]. Walks dentries up
- * to the mount root, then crosses to the parent mount, until the root of the
- * mount namespace. R_TRUNC when longer than NERRF_PATH_MAX or deeper than
- * MAX_DEPTH. Global (verified once, not per call site) to keep the
- * verifier's work linear.
- */
-struct walk {
-	struct scratch *s;
-	struct mount *mnt;
-	struct dentry *d;
-	__u32 n;   /* components recorded */
-	__u32 off; /* build: where the path starts in str */
-	__u32 pos; /* build: bytes written */
-	bool done; /* walk: reached the namespace root */
-	bool trunc;
-};
-
-static long walk_step(__u32 i, struct walk *w)
-{
-	struct mount *mnt = w->mnt;
-	struct dentry *d = w->d;
-	struct scratch *s = w->s;
-	struct dentry *parent = BPF_CORE_READ(d, d_parent);
-	struct dentry *root;
-	struct qstr name;
-	__u32 n = w->n;
-
-	if (!s)
-		return 1;
-	root = (struct dentry *)s->mnt_root;
-	if (d == root || d == parent) {
-		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-		if (d != root || up == mnt) {
-			w->done = true;
-			return 1;
-		}
-		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
-		w->mnt = up;
-		s->mnt_root = (__u64)BPF_CORE_READ(up, mnt.mnt_root);
-		return 0;
-	}
-	if (n >= MAX_DEPTH)
-		return 1;
-	/* name and length in one copy: each copy from the kernel is a helper call */
-	BPF_CORE_READ_INTO(&name, d, d_name);
-	s->comp[n & (MAX_DEPTH - 1)] = (__u64)name.name;
-	s->comp_len[n & (MAX_DEPTH - 1)] = name.len;
-	w->n = n + 1;
-	w->d = parent;
-	return 0;
-}
-
-static long build_step(__u32 i, struct walk *w)
-{
-	struct scratch *s = w->s;
-	__u32 c = (w->n - 1 - i) & (MAX_DEPTH - 1);
-	__u32 len, pos = w->pos;
-
-	if (!s)
-		return 1;
-	len = s->comp_len[c] & 255;
-	if (pos + len + 2 > NERRF_PATH_MAX) {
-		w->trunc = true;
-		return 1;
-	}
-	s->str[(w->off + pos) & STR_MASK] = '/';
-	pos++;
-	bpf_probe_read_kernel(&s->str[(w->off + pos) & STR_MASK], len, (void *)s->comp[c]);
-	w->pos = pos + len;
-	return 0;
-}
-
-/*
- * Writes the absolute path of (dentry, vfsmnt) at str[off]. Walks dentries up
- * to the mount root, then crosses to the parent mount, until the root of the
- * mount namespace. R_TRUNC when longer than NERRF_PATH_MAX or deeper than
- * MAX_DEPTH. The loops run through bpf_loop() so the verifier checks each
- * body once instead of once per iteration.
- */
-__noinline int put_path(struct scratch *s, __u32 off, __u64 dentry, __u64 vfsmnt)
-{
-	struct walk w = {
-		.s = s,
-		.mnt = container_of((struct vfsmount *)vfsmnt, struct mount, mnt),
-		.d = (void *)dentry,
-		.off = off,
-	};
-	__u32 pos;
-
-	if (!s)
-		return 0;
-	struct mount *m = w.mnt; /* not w.mnt inside the macro: struct walk is not the kernel's */
-	s->mnt_root = (__u64)BPF_CORE_READ(m, mnt.mnt_root);
-	bpf_loop(MAX_HOPS, walk_step, &w, 0);
-	if (w.n > MAX_DEPTH)
-		w.n = MAX_DEPTH;
-	bpf_loop(w.n, build_step, &w, 0);
-	pos = w.pos;
-	if (pos == 0)
-		s->str[(off + pos++) & STR_MASK] = '/';
-	s->str[(off + pos) & STR_MASK] = 0;
-	return (w.done && !w.trunc ? 0 : R_TRUNC) | ((pos + 1) & R_LEN);
-}
-
-static __always_inline __u32 put_file_path(struct scratch *s, __u32 off, struct file *f,
-					   __u16 *flags, __u16 trunc_flag)
-{
-	struct path p;
-	__u32 r;
-
-	BPF_CORE_READ_INTO(&p, f, f_path);
-	r = put_path(s, off, (__u64)p.dentry, (__u64)p.mnt);
-	if (r & R_TRUNC)
-		*flags |= trunc_flag;
-	return r & R_LEN;
-}
-
-/* A user string at str[off]; length with the NUL, 0 if unreadable. */
-static __always_inline __u32 put_user_str(struct scratch *s, __u32 off, __u32 max, __u64 uptr,
-					  __u16 *flags, __u16 trunc_flag)
-{
-	long n = bpf_probe_read_user_str(&s->str[off & STR_MASK], max & (NERRF_PATH_MAX * 2 - 1),
-					 (void *)uptr);
-	if (n <= 0)
-		return 0;
-	if ((__u32)n >= max)
-		*flags |= trunc_flag;
-	return n;
-}
-
-/* name appended at str[off + pos], after a directory prefix of pos bytes */
-static __always_inline __u32 put_name_after(struct scratch *s, __u32 off, __u32 pos, __u64 name)
-{
-	__u32 res = 0;
-	long n = bpf_probe_read_user_str(&s->str[(off + pos) & STR_MASK],
-					 (NERRF_PATH_MAX - pos) & (NERRF_PATH_MAX - 1), (void *)name);
-
-	if (n <= 0) {
-		s->str[(off + pos) & STR_MASK] = 0;
-		n = 1;
-	} else if (n >= NERRF_PATH_MAX - pos) {
-		res = R_TRUNC;
-	}
-	return res | ((pos + n) & R_LEN);
-}
-
-/*
- * The path an operation names by (dirfd, name) without opening it: name if
- * absolute, else the directory's path + "/" + name (not normalised: "./" and
- * "../" stay). R_UNRESOLVED when the directory is unknown and only the name
- * is there.
- */
-__noinline int put_name_path(struct scratch *s, __u32 off, int dirfd, __u64 name)
-{
-	struct task_struct *t = (void *)bpf_get_current_task();
-	struct path dir;
-	char first = 0;
-	__u32 pos, r, res = 0;
-	long n;
-
-	if (!s)
-		return 0;
-	s->dir_len = 0;
-	bpf_probe_read_user(&first, 1, (void *)name);
-	if (first != '/') {
-		if (dirfd == AT_FDCWD) {
-			BPF_CORE_READ_INTO(&dir, t, fs, pwd);
-		} else {
-			struct file *f = fd_file(dirfd);
-			if (!f) {
-				res = R_UNRESOLVED;
-				goto name_only;
-			}
-			BPF_CORE_READ_INTO(&dir, f, f_path);
-		}
-		r = put_path(s, off, (__u64)dir.dentry, (__u64)dir.mnt);
-		res |= r & R_TRUNC;
-		pos = (r & R_LEN) - 1;
-		if (pos > 1)
-			s->str[(off + pos++) & STR_MASK] = '/';
-		else
-			pos = 1; /* the root: "/" + name */
-		if (!(res & R_TRUNC)) {
-			s->dir_off = off;
-			s->dir_len = pos;
-		}
-		if (pos >= NERRF_PATH_MAX - 1)
-			return res | R_TRUNC | pos;
-		return res | put_name_after(s, off, pos, name);
-	}
-name_only:
-	n = bpf_probe_read_user_str(&s->str[off & STR_MASK], NERRF_PATH_MAX, (void *)name);
-	if (n <= 0)
-		return res;
-	if (n >= NERRF_PATH_MAX)
-		res |= R_TRUNC;
-	return res | (n & R_LEN);
-}
-
-/*
- * The second name of a rename relative to the same directory as the first:
- * copies the directory prefix put_name_path just built instead of walking it
- * again (the walk is most of an event's cost). 0 when there is none to copy
- * or the name is absolute: the caller then resolves it in full.
- */
-__noinline int put_sibling_path(struct scratch *s, __u32 off, __u64 name)
-{
-	char first = 0;
-	__u32 len;
-
-	if (!s)
-		return 0;
-	len = s->dir_len;
-	if (!len || len >= NERRF_PATH_MAX - 1)
-		return 0;
-	bpf_probe_read_user(&first, 1, (void *)name);
-	if (first == '/' ||
-	    bpf_probe_read_kernel(&s->str[off & STR_MASK], len & (NERRF_PATH_MAX - 1),
-				  &s->str[s->dir_off & STR_MASK]))
-		return 0;
-	return put_name_after(s, off, len, name);
-}
-
-static __always_inline __u32 put_named(struct scratch *s, __u32 off, int dirfd, __u64 name,
-				       struct nerrf_event *e, __u16 trunc_flag)
-{
-	__u32 r = put_name_path(s, off, dirfd, name);
-
-	e->flags |= NERRF_EF_PATH_FALLBACK;
-	if (r & R_TRUNC)
-		e->flags |= trunc_flag;
-	if (r & R_UNRESOLVED)
-		e->flags |= NERRF_EF_PATH_UNRESOLVED;
-	return r & R_LEN;
-}
-
-static __always_inline void put_inode(struct nerrf_event *e, struct file *f)
-{
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
-
-	e->ino = BPF_CORE_READ(ino, i_ino);
-	e->dev = BPF_CORE_READ(ino, i_sb, s_dev);
-}
+#include "path.bpf.h"
 
 struct cmp {
 	struct scratch *s;
 	__u32 a, b;   /* offsets in str */
 	__u32 p;      /* has_prefix: which prefix */
+	__u32 k;      /* has_prefix: which conf slot */
 	bool differ;
 };
 
@@ -563,7 +340,8 @@ static long prefix_step(__u32 i, struct cmp *c)
 
 	if (!s)
 		return 1;
-	if (s->str[(c->a + i) & STR_MASK] != prefixes[c->p & (NERRF_MAX_PREFIXES - 1)][i & (NERRF_PREFIX_MAX - 1)]) {
+	if (s->str[(c->a + i) & STR_MASK] != conf[c->k & 1].prefixes[c->p & (NERRF_MAX_PREFIXES - 1)]
+					       [i & (NERRF_PREFIX_MAX - 1)]) {
 		c->differ = true;
 		return 1;
 	}
@@ -571,32 +349,255 @@ static long prefix_step(__u32 i, struct cmp *c)
 }
 
 /* Whether the path at str[off] (len with the NUL) starts with a prefix. */
-static __always_inline bool has_prefix(struct scratch *s, __u32 off, __u32 len)
+static __always_inline bool has_prefix(struct scratch *s, __u32 k, __u32 off, __u32 len)
 {
+	const struct nerrf_bconf *cf = &conf[k & 1];
+
 	for (__u32 p = 0; p < NERRF_MAX_PREFIXES; p++) {
-		if (p >= nprefixes)
+		if (p >= cf->nprefixes)
 			break;
-		struct cmp c = { .s = s, .a = off, .p = p };
-		if (prefix_len[p] >= len)
+		struct cmp c = { .s = s, .a = off, .p = p, .k = k };
+		__u32 plen = cf->prefix_len[p];
+		if (plen >= len)
 			continue;
-		bpf_loop(prefix_len[p] & (NERRF_PREFIX_MAX - 1), prefix_step, &c, 0);
+		bpf_loop(plen & (NERRF_PREFIX_MAX - 1), prefix_step, &c, 0);
 		if (!c.differ)
 			return true;
 	}
 	return false;
 }
 
+/* References to an open file: file_ref_t counts from 0 = one (6.13+). */
+struct file___old {
+	atomic_long_t f_count;
+} __attribute__((preserve_access_index));
+
+static __always_inline __s64 file_refs(struct file *f)
+{
+	if (bpf_core_field_exists(f->f_ref)) {
+		__s64 v = BPF_CORE_READ(f, f_ref.refcnt.counter);
+		return v < 0 ? 0 : v + 1;
+	}
+	return BPF_CORE_READ((struct file___old *)f, f_count.counter);
+}
+
+static __always_inline void count_close(bool lost)
+{
+	struct nerrf_kcounters *c = my_counters();
+	if (c)
+		__sync_fetch_and_add(lost ? &c->close_lost : &c->close_unattributed, 1);
+}
+
+/*
+ * The summaries' functions are global: verified once each, not once per
+ * path through exit_common.
+ */
+
+/* An open of a regular file with write access: start its summary. */
+__noinline int summary_open(struct scratch *s, __u64 file, __u64 flags)
+{
+	struct file *f = (void *)file;
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	__u32 fmode = BPF_CORE_READ(f, f_mode);
+	__u64 key = file;
+	struct wsum *old, *w;
+
+	if (!s || !(fmode & FMODE_WRITE) || (BPF_CORE_READ(ino, i_mode) & S_IFMT) != S_IFREG)
+		return 0;
+	w = &s->wsum;
+	/* a struct file reused before its summary went: its release was not seen */
+	old = bpf_map_lookup_elem(&wsum, &key);
+	if (old && old->count)
+		count_close(true);
+	w->ino = BPF_CORE_READ(ino, i_ino);
+	w->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	w->cflags = (flags & O_TRUNC ? NERRF_CS_TRUNC : 0) |
+		    (fmode & FMODE_CREATED ? NERRF_CS_CREATED : 0);
+	w->open_flags = flags;
+	w->bytes = w->count = 0;
+	w->lo = w->hi = 0;
+	w->tag = w->drops = 0;
+	w->sample_len = 0;
+	if (bpf_map_update_elem(&wsum, &key, w, BPF_ANY))
+		count_close(true);
+	return 0;
+}
+
+/*
+ * A write of ret bytes through file, at pos (pwrite family; -1: at the file
+ * position); its head sample is at str[sample & 0xffff], sample >> 16 bytes.
+ */
+__noinline int summary_write(struct scratch *s, __u64 file, __s64 ret, __s64 pos, __u32 sample)
+{
+	struct file *f = (void *)file;
+	struct wsum *w = bpf_map_lookup_elem(&wsum, &file);
+	__u32 soff = sample & 0xffff, slen = sample >> 16;
+	__s64 start;
+
+	if (!s)
+		return 0;
+	if (!w) {
+		if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFREG)
+			count_close(false);
+		return 0;
+	}
+	/* where it landed: at the end, at pwrite's offset, or where the position was */
+	if (BPF_CORE_READ(f, f_flags) & O_APPEND)
+		start = BPF_CORE_READ(f, f_inode, i_size) - ret;
+	else if (pos >= 0)
+		start = pos;
+	else
+		start = BPF_CORE_READ(f, f_pos) - ret;
+	if (!w->count || start < w->lo)
+		w->lo = start;
+	if (!w->count || start + ret > w->hi)
+		w->hi = start + ret;
+	__sync_fetch_and_add(&w->bytes, ret);
+	__sync_fetch_and_add(&w->count, 1);
+	/*
+	 * The first bytes written: the head of each write until full. At most
+	 * half the buffer, so that the verifier bounds have + n without knowing
+	 * sample_bytes, which a reload may change.
+	 */
+	__u32 want = bconf()->sample_bytes, have = w->sample_len;
+	if (want > NERRF_SUMMARY_SAMPLE)
+		want = NERRF_SUMMARY_SAMPLE;
+	if (have < want && slen) {
+		__u32 n = want - have < slen ? want - have : slen;
+		have &= NERRF_SUMMARY_SAMPLE - 1;
+		if (n > NERRF_SUMMARY_SAMPLE)
+			n = NERRF_SUMMARY_SAMPLE;
+		if (!bpf_probe_read_kernel(&w->sample[have], n, &s->str[soff & STR_MASK]))
+			w->sample_len = have + n;
+	}
+	return 0;
+}
+
+/*
+ * The summary of file, whose last reference is going, as one close event;
+ * the summary is removed either way. how: NERRF_CS_EXEC, NERRF_CS_EXIT or 0.
+ */
+__noinline int summary_emit(struct scratch *s, __u64 file, __s32 fd, __u32 how)
+{
+	struct nerrf_event *e;
+	struct wsum *w;
+	__u32 off, n;
+
+	if (!s)
+		return 0;
+	w = bpf_map_lookup_elem(&wsum, &file);
+	if (!w)
+		return 0;
+	if (!w->count)
+		goto out;
+	e = (void *)s->ev;
+	fill_header(e, NERRF_OP_CLOSE, w->hi);
+	e->fd = fd;
+	e->ino = w->ino;
+	e->dev = w->dev;
+	e->bytes = w->bytes;
+	e->count = w->count;
+	e->offset = w->lo;
+	e->arg_flags = w->open_flags;
+	e->mode = w->cflags | how;
+	off = put_file_path(s, 0, (void *)file, &e->flags, NERRF_EF_PATH_TRUNC);
+	e->path_len = off;
+	__u32 k = *(volatile __u32 *)&conf_slot & 1;
+	if (conf[k].nprefixes && !has_prefix(s, k, 0, off)) {
+		count_filtered();
+		goto out;
+	}
+	n = w->sample_len & (NERRF_SAMPLE_MAX - 1);
+	if (w->sample_len >= NERRF_SAMPLE_MAX)
+		n = NERRF_SAMPLE_MAX;
+	if (n && !bpf_probe_read_kernel(&s->str[off & STR_MASK], n, w->sample)) {
+		e->data_len = n;
+		off += n;
+		if (w->bytes > n)
+			e->flags |= NERRF_EF_DATA_TRUNC;
+	}
+	emit(e, sizeof(struct nerrf_event) + off);
+out:
+	bpf_map_delete_elem(&wsum, &file);
+	return 0;
+}
+
+struct iov_walk {
+	__u64 iov;
+	__u64 sum;
+	struct scratch *s; /* sampling: where, how much wanted, how much got */
+	__u32 off, want, got;
+};
+
+static long sum_step(__u32 i, struct iov_walk *w)
+{
+	struct iovec v;
+
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)(w->iov + i * sizeof(v))))
+		return 1;
+	w->sum += v.iov_len;
+	return 0;
+}
+
+/* Bytes a vectored write asks for: every iovec, up to NERRF_IOV_MAX of them. */
 static __always_inline __u64 iov_sum(__u64 iov, __u32 vlen)
 {
-	__u64 sum = 0;
+	struct iov_walk w = { .iov = iov };
 
-	for (__u32 i = 0; i < IOV_SUM_MAX; i++) {
-		struct iovec v;
-		if (i >= vlen || bpf_probe_read_user(&v, sizeof(v), (void *)(iov + i * sizeof(v))))
-			break;
-		sum += v.iov_len;
+	bpf_loop(vlen < NERRF_IOV_MAX ? vlen : NERRF_IOV_MAX, sum_step, &w, 0);
+	return w.sum;
+}
+
+/* The head of what a vectored write wrote, across as many iovecs as it takes. */
+static long sample_step(__u32 i, struct iov_walk *w)
+{
+	struct iovec v;
+	__u32 n;
+
+	if (w->got >= w->want ||
+	    bpf_probe_read_user(&v, sizeof(v), (void *)(w->iov + i * sizeof(v))))
+		return 1;
+	n = w->want - w->got;
+	if (v.iov_len < n)
+		n = v.iov_len;
+	n &= 511;
+	if (n && bpf_probe_read_user(&w->s->str[(w->off + w->got) & STR_MASK], n, v.iov_base))
+		return 1;
+	w->got += n;
+	return 0;
+}
+
+/* argv strings back to back, each with its NUL, at most NERRF_DATA_MAX bytes */
+struct argv_walk {
+	__u64 argv;
+	struct scratch *s;
+	__u32 off, got;
+	bool trunc;
+};
+
+static long argv_step(__u32 i, struct argv_walk *w)
+{
+	__u64 p = 0;
+	long n;
+
+	if (bpf_probe_read_user(&p, sizeof(p), (void *)(w->argv + i * sizeof(p))) || !p)
+		return 1;
+	if (w->got >= NERRF_DATA_MAX) {
+		w->trunc = true;
+		return 1;
 	}
-	return sum;
+	n = bpf_probe_read_user_str(&w->s->str[(w->off + w->got) & STR_MASK],
+				    (NERRF_DATA_MAX - w->got) & (2 * NERRF_DATA_MAX - 1), (void *)p);
+	if (n <= 0)
+		return 1;
+	w->got += n;
+	/* a string cut short ends the head, as in the argv of a successful exec */
+	if (w->got >= NERRF_DATA_MAX) {
+		w->got = NERRF_DATA_MAX;
+		w->trunc = true;
+		return 1;
+	}
+	return 0;
 }
 
 static __always_inline int on_enter(struct inflight *a)
@@ -608,7 +609,7 @@ static __always_inline int on_enter(struct inflight *a)
 	if (a->kind == K_WRITE) {
 		struct file *f = fd_file(a->fd);
 		umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
-		if (!f || (!all_writes && (mode & S_IFMT) != S_IFREG)) {
+		if (!f || (!bconf()->all_writes && (mode & S_IFMT) != S_IFREG)) {
 			count_filtered();
 			return 0;
 		}
@@ -621,31 +622,52 @@ static __always_inline int on_enter(struct inflight *a)
 	return 0;
 }
 
+/*
+ * An exit's start: its enter's arguments taken from `inflight` (freeing the
+ * slot), and the event's header in the scratch buffer. NULL when this exit
+ * has no enter of its own.
+ */
+static __always_inline struct scratch *take_inflight(__s32 nr, __s64 ret, struct inflight *a)
+{
+	struct inflight *ap = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	struct nerrf_event *e;
+	struct scratch *s;
+	__u32 zero = 0;
+
+	if (!ap || ap->op == NERRF_OP_NONE)
+		return NULL;
+	*a = *ap;
+	ap->op = NERRF_OP_NONE;
+	/* A successful execveat exits as execve. */
+	if (a->nr != nr && a->kind != K_EXEC)
+		return NULL;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return NULL;
+	e = (void *)s->ev;
+	fill_header(e, a->op, ret);
+	e->fd = a->fd;
+	e->arg_flags = a->flags;
+	return s;
+}
+
 static __always_inline int on_exit(__s32 nr, __s64 ret)
 {
 	__u64 id = bpf_get_current_pid_tgid();
-	struct inflight *ap = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
 	struct inflight a;
-	struct scratch *s;
+	struct scratch *s = take_inflight(nr, ret, &a);
 	struct nerrf_event *e;
-	__u32 zero = 0, off = 0;
+	struct exec_args *x = NULL;
+	struct file *exe = NULL;
+	__u32 off = 0, sample = 0;
 
-	if (!ap || ap->op == NERRF_OP_NONE)
-		return 0;
-	a = *ap;
-	ap->op = NERRF_OP_NONE;
-	/* A successful execveat exits as execve. */
-	if (a.nr != nr && a.kind != K_EXEC)
-		return 0;
-	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return 0;
 	e = (void *)s->ev;
-	fill_header(e, a.op, ret);
-	e->fd = a.fd;
 	e->mode = a.mode;
-	e->arg_flags = a.flags;
 	e->bytes = a.bytes;
+	if (a.vlen > NERRF_IOV_MAX)
+		e->flags |= NERRF_EF_IOV_CAPPED;
 	e->offset = a.offset;
 
 	switch (a.kind) {
@@ -654,6 +676,7 @@ static __always_inline int on_exit(__s32 nr, __s64 ret)
 			struct file *f = fd_file(ret);
 			if (f) {
 				e->fd = ret;
+				summary_open(s, (__u64)f, a.flags);
 				put_inode(e, f);
 				off = put_file_path(s, 0, f, &e->flags, NERRF_EF_PATH_TRUNC);
 				break;
@@ -681,10 +704,17 @@ static __always_inline int on_exit(__s32 nr, __s64 ret)
 		break;
 	case K_EXEC: {
 		struct task_struct *t = (void *)bpf_get_current_task();
-		struct file *f = ret == 0 ? BPF_CORE_READ(t, mm, exe_file) : NULL;
+		exe = ret == 0 ? BPF_CORE_READ(t, mm, exe_file) : NULL;
+		x = ret == 0 ? bpf_map_lookup_elem(&exec_inflight, &id) : NULL;
+		/* what ran is the file named to exec, not its interpreter */
+		struct file *f = x && x->interp ? (void *)x->named : exe;
 		if (f) {
 			put_inode(e, f);
 			off = put_file_path(s, 0, f, &e->flags, NERRF_EF_PATH_TRUNC);
+		} else if (x) {
+			/* the named file is out of reach: the kernel's copy of its name */
+			bpf_probe_read_kernel_str(s->exec.raw, sizeof(s->exec.raw), x->raw);
+			off = put_named_from(s, 0, a.fd, 0, false, e, NERRF_EF_PATH_TRUNC);
 		} else {
 			off = put_named(s, 0, a.fd, a.name, e, NERRF_EF_PATH_TRUNC);
 		}
@@ -700,19 +730,25 @@ static __always_inline int on_exit(__s32 nr, __s64 ret)
 			e->flags |= NERRF_EF_PATH2_TRUNC;
 		e->path2_len = r ? r & R_LEN
 				 : put_named(s, off, a.fd2, a.name2, e, NERRF_EF_PATH2_TRUNC);
-	} else if (a.name2)
+	} else if (a.name2) {
 		e->path2_len = put_user_str(s, off, 256, a.name2, &e->flags, NERRF_EF_PATH2_TRUNC);
+	} else if (x && x->interp && exe) {
+		/* exec through an interpreter: path2 is the interpreter that runs it */
+		e->path2_len = put_file_path(s, off, exe, &e->flags, NERRF_EF_PATH2_TRUNC);
+	}
 	off += e->path2_len;
 
-	if (nprefixes && !has_prefix(s, 0, e->path_len) &&
-	    !(a.kind == K_RENAME && has_prefix(s, e->path_len, e->path2_len))) {
+	/* One configuration for the whole event, though the collector may flip it. */
+	__u32 k = *(volatile __u32 *)&conf_slot & 1;
+	const struct nerrf_bconf *cf = &conf[k];
+	if (cf->nprefixes && !has_prefix(s, k, 0, e->path_len) &&
+	    !(a.kind == K_RENAME && has_prefix(s, k, e->path_len, e->path2_len))) {
 		count_filtered();
 		return 0;
 	}
 
 	/* raw: the caller's string, when it says something path does not. */
 	if (a.kind == K_EXEC && ret == 0) {
-		struct exec_args *x = bpf_map_lookup_elem(&exec_inflight, &id);
 		if (x) {
 			__u32 rl = x->raw_len & (NERRF_RAW_MAX - 1), dl = x->data_len & 511;
 			bpf_probe_read_kernel(&s->str[off & STR_MASK], rl, x->raw);
@@ -738,26 +774,47 @@ static __always_inline int on_exit(__s32 nr, __s64 ret)
 		}
 	}
 
-	/* data: the head of what was written, for the encoder's entropy. */
-	if (a.kind == K_WRITE && sample_bytes && ret > 0) {
-		__u64 buf = a.name, avail = ret;
-		if (a.vectored) {
-			struct iovec v = {};
-			bpf_probe_read_user(&v, sizeof(v), (void *)a.name);
-			buf = (__u64)v.iov_base;
-			avail = v.iov_len < avail ? v.iov_len : avail;
+	/* A failed exec's argv: still in the caller's memory, which stays. */
+	if (a.kind == K_EXEC && ret != 0 && a.argv) {
+		struct argv_walk w = { .argv = a.argv, .s = s, .off = off };
+		bpf_loop(NERRF_DATA_MAX / 2, argv_step, &w, 0);
+		if (w.got) {
+			e->data_len = w.got & (2 * NERRF_DATA_MAX - 1);
+			e->flags |= NERRF_EF_ARGV_CALLER | (w.trunc ? NERRF_EF_DATA_TRUNC : 0);
+			off += e->data_len;
 		}
+	}
+
+	/* data: the head of what was written, for the encoder's entropy. */
+	__u32 sample_bytes = cf->sample_bytes;
+	if (a.kind == K_WRITE && sample_bytes && ret > 0) {
+		__u64 avail = ret;
 		__u32 n = avail < sample_bytes ? avail : sample_bytes;
 		n &= 511;
 		if (n > NERRF_SAMPLE_MAX)
 			n = NERRF_SAMPLE_MAX;
-		if (!bpf_probe_read_user(&s->str[off & STR_MASK], n, (void *)buf)) {
+		int bad;
+		if (a.vectored) {
+			struct iov_walk w = { .iov = a.name, .s = s, .off = off, .want = n };
+			bpf_loop(a.vlen < 64 ? a.vlen : 64, sample_step, &w, 0);
+			n = w.got & 511;
+			bad = !n;
+		} else {
+			bad = bpf_probe_read_user(&s->str[off & STR_MASK], n, (void *)a.name);
+		}
+		if (!bad) {
 			e->data_len = n;
+			sample = (off & 0xffff) | n << 16;
 			off += n;
 			if ((__u64)ret > n)
 				e->flags |= NERRF_EF_DATA_TRUNC;
 		}
 	}
+	/* write/writev land at the file position; the pwrite family at its offset */
+	if (a.kind == K_WRITE && ret > 0)
+		summary_write(s, a.file, ret,
+			      a.op == NERRF_OP_WRITE || a.op == NERRF_OP_WRITEV ? -1 : a.offset,
+			      sample);
 
 	emit(e, sizeof(struct nerrf_event) + off);
 	return 0;
@@ -775,18 +832,22 @@ int exit_common(struct trace_event_raw_sys_exit *ctx)
 	return on_exit((__s32)ctx->id, ctx->ret);
 }
 
+/* net.bpf.h: the network syscalls' exits */
+int exit_net(struct trace_event_raw_sys_exit *ctx);
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__array(values, int(void *));
 } exit_tail SEC(".maps") = {
-	.values = { [0] = (void *)&exit_common },
+	.values = { [0] = (void *)&exit_common, [1] = (void *)&exit_net },
 };
 
 #define ARG(i) (ctx->args[i])
 
-#define TRACE(sc, body)                                                                  \
+/* The exit program tail-calls exit_tail[slot]: 0 exit_common, 1 exit_net. */
+#define TRACE_TO(sc, slot, body)                                                         \
 	SEC("tracepoint/syscalls/sys_enter_" #sc)                                        \
 	int enter_##sc(struct trace_event_raw_sys_enter *ctx)                            \
 	{                                                                                \
@@ -798,9 +859,10 @@ struct {
 	SEC("tracepoint/syscalls/sys_exit_" #sc)                                         \
 	int exit_##sc(struct trace_event_raw_sys_exit *ctx)                              \
 	{                                                                                \
-		bpf_tail_call(ctx, &exit_tail, 0);                                       \
+		bpf_tail_call(ctx, &exit_tail, slot);                                    \
 		return 0;                                                                \
 	}
+#define TRACE(sc, body) TRACE_TO(sc, 0, body)
 
 /* open family */
 TRACE(open, a.op = NERRF_OP_OPEN; a.kind = K_OPEN; a.name = ARG(0); a.flags = ARG(1);
@@ -820,11 +882,11 @@ TRACE(write, a.op = NERRF_OP_WRITE; a.kind = K_WRITE; a.fd = ARG(0); a.name = AR
 TRACE(pwrite64, a.op = NERRF_OP_PWRITE64; a.kind = K_WRITE; a.fd = ARG(0); a.name = ARG(1);
       a.bytes = ARG(2); a.offset = ARG(3))
 TRACE(writev, a.op = NERRF_OP_WRITEV; a.kind = K_WRITE; a.vectored = 1; a.fd = ARG(0);
-      a.name = ARG(1); a.bytes = iov_sum(ARG(1), ARG(2)))
+      a.name = ARG(1); a.vlen = ARG(2); a.bytes = iov_sum(ARG(1), ARG(2)))
 TRACE(pwritev, a.op = NERRF_OP_PWRITEV; a.kind = K_WRITE; a.vectored = 1; a.fd = ARG(0);
-      a.name = ARG(1); a.bytes = iov_sum(ARG(1), ARG(2)); a.offset = ARG(3))
+      a.name = ARG(1); a.vlen = ARG(2); a.bytes = iov_sum(ARG(1), ARG(2)); a.offset = ARG(3))
 TRACE(pwritev2, a.op = NERRF_OP_PWRITEV2; a.kind = K_WRITE; a.vectored = 1; a.fd = ARG(0);
-      a.name = ARG(1); a.bytes = iov_sum(ARG(1), ARG(2)); a.offset = ARG(3);
+      a.name = ARG(1); a.vlen = ARG(2); a.bytes = iov_sum(ARG(1), ARG(2)); a.offset = ARG(3);
       a.flags = ARG(5))
 
 /* rename family: path = old, path2 = new */
@@ -864,6 +926,75 @@ TRACE(lremovexattr, a.op = NERRF_OP_LREMOVEXATTR; a.kind = K_NAME; a.name = ARG(
 TRACE(fremovexattr, a.op = NERRF_OP_FREMOVEXATTR; a.kind = K_FD; a.fd = ARG(0);
       a.name2 = ARG(1))
 
+#include "net.bpf.h"
+
+#define __FMODE_EXEC 040 /* in f_flags: opened by exec */
+/* fput()'s deferred release: a struct file queued with it on a task's
+ * task_works has lost its last reference. 0 when kallsyms lacks it. */
+extern const void ____fput __ksym __weak;
+
+/*
+ * Files whose last reference exec dropped: fput() queues their release on
+ * task_works until the return to user space, so they are still whole here
+ * and at sys_exit. The file exec was asked to run, when an interpreter
+ * replaced it, is the earliest queued one opened for exec (a #! chain
+ * queues each script in turn); the others were closed by O_CLOEXEC.
+ */
+struct released {
+	struct callback_head *cb;
+	struct scratch *s;
+	__u64 named;
+};
+
+/* The next file on task_works whose last reference went, or 0. */
+static __always_inline __u64 released_next(struct released *r)
+{
+	struct callback_head *cb = r->cb;
+
+	r->cb = BPF_CORE_READ(cb, next);
+	if ((__u64)BPF_CORE_READ(cb, func) != (__u64)&____fput)
+		return 0;
+	return (__u64)cb - bpf_core_field_offset(struct file, f_task_work);
+}
+
+static long named_step(__u32 i, struct released *r)
+{
+	__u64 f;
+
+	if (!r->cb)
+		return 1;
+	f = released_next(r);
+	if (f && (BPF_CORE_READ((struct file *)f, f_flags) & __FMODE_EXEC))
+		r->named = f;
+	return 0;
+}
+
+/* closed by O_CLOEXEC: their summaries */
+static long cloexec_step(__u32 i, struct released *r)
+{
+	__u64 f;
+
+	if (!r->cb)
+		return 1;
+	f = released_next(r);
+	if (f && !(BPF_CORE_READ((struct file *)f, f_flags) & __FMODE_EXEC)) {
+		summary_emit(r->s, f, -1, NERRF_CS_EXEC);
+		sock_emit(r->s, f, -1, NERRF_CS_EXEC);
+	}
+	return 0;
+}
+
+/* The file exec was asked to run, when exec released it. */
+static __always_inline __u64 exec_named(struct task_struct *t)
+{
+	struct released r = { .cb = BPF_CORE_READ(t, task_works) };
+
+	if (!&____fput)
+		return 0;
+	bpf_loop(64, named_step, &r, 0);
+	return r.named;
+}
+
 /*
  * exec's strings cannot be read at sys_enter (the caller's pages may not be
  * faulted in yet) nor at sys_exit (the old image is gone): take the kernel's
@@ -881,8 +1012,12 @@ int BPF_PROG(on_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	long n;
 
 	struct inflight *a = bpf_task_storage_get(&inflight, bpf_get_current_task_btf(), 0, 0);
+	__u64 named;
 
-	if (!s || !a || a->op == NERRF_OP_NONE)
+	if (!s)
+		return 0;
+	named = exec_named(t);
+	if (!a || a->op == NERRF_OP_NONE)
 		return 0;
 	x = &s->exec;
 	x->flags = 0;
@@ -900,13 +1035,145 @@ int BPF_PROG(on_exec, struct task_struct *t, pid_t old_pid, struct linux_binprm 
 	if (bpf_probe_read_user(x->data, n & (2 * NERRF_DATA_MAX - 1), (void *)start))
 		n = 0;
 	x->data_len = n;
+	/* binfmt_script and binfmt_misc give bprm a new interp name */
+	x->interp = BPF_CORE_READ(bprm, interp) != BPF_CORE_READ(bprm, filename);
+	x->named = 0;
+	if (x->interp)
+		x->named = BPF_CORE_READ_BITFIELD_PROBED(bprm, have_execfd)
+				   ? (__u64)fd_file(BPF_CORE_READ(bprm, execfd))
+				   : named;
 	bpf_map_update_elem(&exec_inflight, &id, x, BPF_ANY);
 	return 0;
 }
 
-TRACE(execve, a.op = NERRF_OP_EXECVE; a.kind = K_EXEC; a.name = ARG(0))
+TRACE(execve, a.op = NERRF_OP_EXECVE; a.kind = K_EXEC; a.name = ARG(0); a.argv = ARG(1))
 TRACE(execveat, a.op = NERRF_OP_EXECVEAT; a.kind = K_EXEC; a.fd = ARG(0); a.name = ARG(1);
-      a.flags = ARG(4))
+      a.argv = ARG(2); a.flags = ARG(4))
+
+/*
+ * Where a file's last reference may go: the write summaries and the socket
+ * summaries (net.bpf.h). close, dup2,
+ * dup3, exec and exit leave what went in `closing` and tail-call one
+ * program, so the summary code is verified once for all of them (it is most
+ * of a program's verification: a path walk).
+ */
+enum { SUM_CLOSE = 1, SUM_EXEC, SUM_EXIT };
+
+struct closing {
+	__u32 what; /* SUM_* */
+	__s32 fd;   /* SUM_CLOSE */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct closing);
+} closing SEC(".maps");
+
+static __always_inline void exit_files_summaries(struct task_struct *t, struct scratch *s);
+
+SEC("tracepoint")
+int summary_common(void *ctx)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+	__u32 zero = 0;
+	struct closing *c = bpf_map_lookup_elem(&closing, &zero);
+	struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+	struct file *f;
+	__u64 key;
+
+	if (!c || !s)
+		return 0;
+	if (c->what == SUM_CLOSE) {
+		f = fd_file(c->fd);
+		key = (__u64)f;
+		if (f && file_refs(f) == 1) {
+			summary_emit(s, key, c->fd, 0);
+			sock_emit(s, key, c->fd, 0);
+		}
+	} else if (c->what == SUM_EXEC && &____fput) {
+		struct released r = { .cb = BPF_CORE_READ(t, task_works), .s = s };
+		bpf_loop(64, cloexec_step, &r, 0);
+	} else if (c->what == SUM_EXIT) {
+		exit_files_summaries(t, s);
+	}
+	return 0;
+}
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, int(void *));
+} close_tail SEC(".maps") = {
+	.values = { [0] = (void *)&summary_common },
+};
+
+static __always_inline int summaries(void *ctx, __u32 what, __s32 fd)
+{
+	__u32 zero = 0;
+	struct closing *c = bpf_map_lookup_elem(&closing, &zero);
+
+	if (c) {
+		c->what = what;
+		c->fd = fd;
+		bpf_tail_call(ctx, &close_tail, 0);
+	}
+	return 0;
+}
+
+/* fd is about to be closed (close, dup2/dup3 onto it): its last reference? */
+static __always_inline int release_fd(void *ctx, __s32 fd)
+{
+	struct file *f = fd_file(fd);
+	__u64 key = (__u64)f;
+
+	if (!f || (!bpf_map_lookup_elem(&wsum, &key) && !bpf_map_lookup_elem(&net_socks, &key)))
+		return 0;
+	return summaries(ctx, SUM_CLOSE, fd);
+}
+
+/* exec released files: O_CLOEXEC ones among them (classic tracepoint, for the tail call) */
+SEC("tracepoint/sched/sched_process_exec")
+int exec_closes(void *ctx)
+{
+	return summaries(ctx, SUM_EXEC, -1);
+}
+
+/* the last thread of a process: the files its fd table still held, whoever it was */
+SEC("tracepoint/sched/sched_process_exit")
+int exit_closes(void *ctx)
+{
+	struct task_struct *t = (void *)bpf_get_current_task();
+
+	if (BPF_CORE_READ(t, signal, live.counter) != 0)
+		return 0;
+	return summaries(ctx, SUM_EXIT, -1);
+}
+
+SEC("tracepoint/syscalls/sys_enter_close")
+int enter_close(struct trace_event_raw_sys_enter *ctx)
+{
+	return release_fd(ctx, ARG(0));
+}
+
+/* dup2/dup3 close newfd first when oldfd is valid and differs */
+SEC("tracepoint/syscalls/sys_enter_dup2")
+int enter_dup2(struct trace_event_raw_sys_enter *ctx)
+{
+	if (ARG(0) == ARG(1) || !fd_file(ARG(0)))
+		return 0;
+	return release_fd(ctx, ARG(1));
+}
+
+SEC("tracepoint/syscalls/sys_enter_dup3")
+int enter_dup3(struct trace_event_raw_sys_enter *ctx)
+{
+	if (ARG(0) == ARG(1) || !fd_file(ARG(0)))
+		return 0;
+	return release_fd(ctx, ARG(1));
+}
 
 /* Process lifecycle: the tree the detector groups events by. */
 static __always_inline struct nerrf_event *sched_event(__u16 op, __s64 ret)
@@ -948,6 +1215,83 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+/*
+ * The last process holding an fd table exits: its files lose one reference
+ * per fd. A summarized file or followed socket whose references are all in
+ * this table goes with it (the same file behind two fds counts twice).
+ */
+struct fdscan {
+	struct scratch *s;
+	struct fdtable *fdt;
+	__u64 word;
+	__u32 base, tag;
+};
+
+/* One more of f's references goes with the exiting table (tag): the last one? */
+static __always_inline bool drops_last(__u32 *tag, __u32 *drops, __u32 now, struct file *f)
+{
+	if (*tag != now) {
+		*tag = now;
+		*drops = 0;
+	}
+	return ++*drops >= file_refs(f);
+}
+
+static long scan_bit(__u32 b, struct fdscan *c)
+{
+	struct file *f = NULL;
+	struct fdtable *fdt = c->fdt;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct followed *fw;
+	struct wsum *w;
+	__u64 key;
+
+	if (!(c->word & (1ull << (b & 63))))
+		return 0;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[(c->base + b) & 0xffffff]);
+	key = (__u64)f;
+	if (!f)
+		return 0;
+	w = bpf_map_lookup_elem(&wsum, &key);
+	if (w) {
+		if (drops_last(&w->tag, &w->drops, c->tag, f))
+			summary_emit(c->s, key, -1, NERRF_CS_EXIT);
+		return 0;
+	}
+	fw = bpf_map_lookup_elem(&net_socks, &key);
+	if (fw && drops_last(&fw->tag, &fw->drops, c->tag, f))
+		sock_emit(c->s, key, -1, NERRF_CS_EXIT);
+	return 0;
+}
+
+static long scan_word(__u32 i, struct fdscan *c)
+{
+	struct fdtable *fdt = c->fdt;
+	unsigned long *open_fds = BPF_CORE_READ(fdt, open_fds);
+
+	c->word = 0;
+	bpf_probe_read_kernel(&c->word, sizeof(c->word), &open_fds[i & 0x3ffff]);
+	if (c->word) {
+		c->base = i * 64;
+		bpf_loop(64, scan_bit, c, 0);
+	}
+	return 0;
+}
+
+static __always_inline void exit_files_summaries(struct task_struct *t, struct scratch *s)
+{
+	struct files_struct *files = BPF_CORE_READ(t, files);
+	struct fdscan c = { .s = s, .tag = (__u32)bpf_ktime_get_ns() | 1 };
+	__u32 max;
+
+	if (!files || BPF_CORE_READ(files, count.counter) != 1)
+		return;
+	struct fdtable *fdt = BPF_CORE_READ(files, fdt);
+	c.fdt = fdt;
+	max = BPF_CORE_READ(fdt, max_fds);
+	bpf_loop((max + 63) / 64, scan_word, &c, 0);
+}
+
 /* Fires per thread; the process ends with its last thread. ret is the wait
  * status the parent will see. */
 SEC("raw_tp/sched_process_exit")
@@ -962,10 +1306,10 @@ int BPF_PROG(on_exit_task)
 		return 0;
 	filtered = task_filtered(tgid);
 	bpf_map_delete_elem(&tgid_filter, &tgid);
-	if (filtered)
-		return 0;
-	e = sched_event(NERRF_OP_EXIT, BPF_CORE_READ(t, exit_code));
-	if (e)
-		emit(e, sizeof(*e));
+	if (!filtered) {
+		e = sched_event(NERRF_OP_EXIT, BPF_CORE_READ(t, exit_code));
+		if (e)
+			emit(e, sizeof(*e));
+	}
 	return 0;
 }

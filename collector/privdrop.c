@@ -1,30 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
-#include <linux/audit.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
-#include <linux/filter.h>
 #include <linux/perf_event.h>
-#include <linux/seccomp.h>
 #include <pwd.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "nerrf_seccomp.h"
 #include "privdrop.h"
-
-#if defined(__x86_64__)
-#define NERRF_AUDIT_ARCH AUDIT_ARCH_X86_64
-#elif defined(__aarch64__)
-#define NERRF_AUDIT_ARCH AUDIT_ARCH_AARCH64
-#else
-#error "privdrop.c: add this architecture's AUDIT_ARCH_* value"
-#endif
 
 int nerrf_privdrop_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid,
 			  char *err, size_t errlen)
@@ -63,71 +54,64 @@ int nerrf_privdrop_lookup(const char *user, const char *group, uid_t *uid, gid_t
 	return 0;
 }
 
-#define ALLOW_NR(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
-		     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
-/* Allow nr only when its argument arg (low 32 bits) equals val. */
-#define ALLOW_ARG(nr, arg, val)                                                        \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 4),                               \
-	BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[arg])),  \
-	BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (val), 0, 1),                              \
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),                                  \
-	BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM)
-
 /*
  * What the drain loop and the exit path make, found with strace: polling the
- * ring buffer, reading the counter maps, waking the encoder, writing to
- * stderr, freeing memory and leaving. Unlisted syscalls fail with EPERM
- * rather than killing the process: the process is already powerless, and a
- * kill would turn a missed rare path into a blind tracer, which is what an
- * attacker wants. A foreign architecture or x32 call kills: no legitimate
- * path makes one.
+ * ring buffer, reading the counter maps, waking the encoder, handing it
+ * ring #1, writing to stderr, freeing memory and leaving.
  */
-static int install_seccomp(void)
-{
-	struct sock_filter f[] = {
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NERRF_AUDIT_ARCH, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+static const struct nerrf_sc_rule collector_rules[] = {
 #ifdef __x86_64__
-		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000 /* __X32_SYSCALL_BIT */, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
-		ALLOW_NR(__NR_epoll_wait),
+	NERRF_SC_ALLOW(__NR_epoll_wait),
 #endif
-		ALLOW_NR(__NR_epoll_pwait),
-		ALLOW_NR(__NR_epoll_pwait2),
-		ALLOW_NR(__NR_futex),
-		ALLOW_NR(__NR_write),
-		ALLOW_NR(__NR_clock_gettime),
-		ALLOW_NR(__NR_clock_nanosleep),
-		ALLOW_NR(__NR_nanosleep),
-		ALLOW_NR(__NR_close),
-		ALLOW_NR(__NR_munmap),
-		ALLOW_NR(__NR_madvise),
-		ALLOW_NR(__NR_brk),
-		ALLOW_NR(__NR_exit),
-		ALLOW_NR(__NR_exit_group),
-		ALLOW_NR(__NR_rt_sigreturn),
-		ALLOW_NR(__NR_rt_sigprocmask),
-		ALLOW_NR(__NR_restart_syscall),
-		ALLOW_NR(__NR_getpid),
-		ALLOW_NR(__NR_gettid),
-		/* Reading counters is the only bpf() use after the drop. */
-		ALLOW_ARG(__NR_bpf, 0, BPF_MAP_LOOKUP_ELEM),
-		/* libbpf disables each perf-event tracepoint before closing it. */
-		ALLOW_ARG(__NR_ioctl, 1, PERF_EVENT_IOC_DISABLE),
-		/* Anonymous memory for malloc, never executable. */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mmap, 0, 4),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])),
-		BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
-	};
-	struct sock_fprog prog = { .len = sizeof(f) / sizeof(f[0]), .filter = f };
-
-	return (int)syscall(__NR_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
-}
+	NERRF_SC_ALLOW(__NR_epoll_pwait),
+	NERRF_SC_ALLOW(__NR_epoll_pwait2),
+	NERRF_SC_ALLOW(__NR_futex),
+	NERRF_SC_ALLOW(__NR_write),
+	NERRF_SC_ALLOW(__NR_clock_gettime),
+	NERRF_SC_ALLOW(__NR_clock_nanosleep),
+	NERRF_SC_ALLOW(__NR_nanosleep),
+	NERRF_SC_ALLOW(__NR_close),
+	NERRF_SC_ALLOW(__NR_munmap),
+	NERRF_SC_ALLOW(__NR_madvise),
+	NERRF_SC_ALLOW(__NR_brk),
+	NERRF_SC_ALLOW(__NR_exit),
+	NERRF_SC_ALLOW(__NR_exit_group),
+	NERRF_SC_ALLOW(__NR_rt_sigreturn),
+	NERRF_SC_ALLOW(__NR_rt_sigprocmask),
+	NERRF_SC_ALLOW(__NR_restart_syscall),
+	NERRF_SC_ALLOW(__NR_getpid),
+	NERRF_SC_ALLOW(__NR_gettid),
+	/* Handing ring #1's memfd to an encoder: accept, send it, watch the peer. */
+	NERRF_SC_ALLOW(__NR_accept4),
+	NERRF_SC_ALLOW(__NR_sendmsg),
+	NERRF_SC_ALLOW(__NR_recvfrom),
+	/*
+	 * Readiness, watchdog and status for systemd or nerrf run
+	 * (common/nerrf_notify.c): a datagram socket, sent to $NOTIFY_SOCKET,
+	 * closed.
+	 */
+	NERRF_SC_ALLOW_EQ(__NR_socket, 0, AF_UNIX),
+	/*
+	 * Reading counters is the only bpf() use after the drop: a reload writes
+	 * the new filters into the programs' .bss, which stays mapped, so no
+	 * map-update command is needed.
+	 */
+	NERRF_SC_ALLOW_EQ(__NR_bpf, 0, BPF_MAP_LOOKUP_ELEM),
+	/*
+	 * SIGHUP: the configuration read again (openat: see nerrf_privdrop),
+	 * checked (fstat) as root's alone; fcntl as open and fdopen use it;
+	 * stat for a --cgroup directory.
+	 */
+	NERRF_SC_ALLOW(__NR_read),
+	NERRF_SC_ALLOW(__NR_fstat),
+	NERRF_SC_ALLOW(__NR_newfstatat),
+	NERRF_SC_ALLOW_EQ(__NR_fcntl, 1, F_GETFL),
+	NERRF_SC_ALLOW_EQ(__NR_fcntl, 1, F_SETFL),
+	/* libbpf disables each perf-event tracepoint before closing it. */
+	NERRF_SC_ALLOW_EQ(__NR_ioctl, 1, PERF_EVENT_IOC_DISABLE),
+	/* Anonymous memory for malloc, never executable. */
+	NERRF_SC_ALLOW_NONE(__NR_mmap, 2, PROT_EXEC),
+};
 
 static int last_cap(void)
 {
@@ -139,8 +123,10 @@ static int last_cap(void)
 	return cap;
 }
 
-int nerrf_privdrop(uid_t uid, gid_t gid, char *err, size_t errlen)
+int nerrf_privdrop(uid_t uid, gid_t gid, int conf_dir, char *err, size_t errlen)
 {
+	struct nerrf_sc_rule rules[sizeof(collector_rules) / sizeof(collector_rules[0]) + 1];
+	size_t nrules = sizeof(collector_rules) / sizeof(collector_rules[0]);
 	struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
 	struct __user_cap_data_struct data[2];
 	int top = last_cap();
@@ -186,10 +172,14 @@ int nerrf_privdrop(uid_t uid, gid_t gid, char *err, size_t errlen)
 		snprintf(err, errlen, "prctl(DUMPABLE/NO_NEW_PRIVS): %s", strerror(errno));
 		return -1;
 	}
-	if (install_seccomp() < 0) {
-		snprintf(err, errlen, "installing the seccomp filter: %s; the kernel needs "
-			 "CONFIG_SECCOMP_FILTER=y", strerror(errno));
-		return -1;
-	}
-	return 0;
+	memcpy(rules, collector_rules, sizeof(collector_rules));
+	/*
+	 * The configuration read again at SIGHUP: opened read-only through the
+	 * directory fd held since the start, and no other way.
+	 */
+	if (conf_dir >= 0)
+		rules[nrules++] = (struct nerrf_sc_rule)NERRF_SC_ALLOW_EQ_NONE(
+			__NR_openat, 0, conf_dir, 2,
+			O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | (O_TMPFILE & ~O_DIRECTORY));
+	return nerrf_seccomp_install(rules, nrules, err, errlen);
 }

@@ -20,10 +20,12 @@ int nerrf_privdrop_lookup(const char *user, const char *group, uid_t *uid, gid_t
 /*
  * Drops everything: supplementary groups, gid, uid, all capability sets
  * (bounding and ambient included), dumpability; sets no_new_privs and
- * installs the seccomp allowlist (other syscalls fail with EPERM). Must run
- * single-threaded, as root or with CAP_SETUID, CAP_SETGID and CAP_SETPCAP.
- * Returns 0 or -1 with err set; on failure the caller must exit.
+ * installs the seccomp allowlist (other syscalls fail with EPERM). Files
+ * can then be opened only read-only through conf_dir (the configuration's
+ * directory, held for reloads; -1: not at all). Must run single-threaded,
+ * as root or with CAP_SETUID, CAP_SETGID and CAP_SETPCAP. Returns 0 or -1
+ * with err set; on failure the caller must exit.
  */
-int nerrf_privdrop(uid_t uid, gid_t gid, char *err, size_t errlen);
+int nerrf_privdrop(uid_t uid, gid_t gid, int conf_dir, char *err, size_t errlen);
 
 #endif /* NERRF_PRIVDROP_H */

@@ -35,6 +35,13 @@ static const char *const names[NERRF_OP_MAX] = {
 	[NERRF_OP_EXECVEAT] = "execveat",
 	[NERRF_OP_FORK] = "fork",
 	[NERRF_OP_EXIT] = "exit",
+	[NERRF_OP_CONNECT] = "connect",
+	[NERRF_OP_ACCEPT] = "accept",
+	[NERRF_OP_ACCEPT4] = "accept4",
+	[NERRF_OP_BIND] = "bind",
+	[NERRF_OP_LISTEN] = "listen",
+	[NERRF_OP_SOCK_CLOSE] = "sock_close",
+	[NERRF_OP_CLOSE] = "close",
 };
 
 const char *nerrf_op_name(unsigned op)

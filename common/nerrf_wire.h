@@ -6,8 +6,8 @@
  * (nerrf.trace.EventBatch or nerrf.trace.Stats, per kind).
  *
  * nng message: a 4-byte topic (NERRF_TOPIC_*), then the protobuf bytes, to
- * which the publisher appends its own scalar fields (EventBatch fields 7-9,
- * Stats fields 9-12). Appending encoded fields to an encoded message is
+ * which the publisher appends its own scalar fields (EventBatch fields 7-12,
+ * Stats fields 9-12 and 14-16). Appending encoded fields to an encoded message is
  * valid protobuf, so the encoder's bytes are sent without re-encoding.
  * Subscribers subscribe to a topic prefix: "EVB1" (events), "STS1" (stats),
  * or "" (both).
@@ -36,8 +36,9 @@ struct nerrf_r2_hdr {
 };
 
 #define NERRF_DEFAULT_RUNDIR "/run/nerrf"
-#define NERRF_RING1_NAME "ring1"   /* collector -> encoder */
-#define NERRF_RING2_NAME "ring2"   /* encoder -> publisher */
+/* Where each ring's producer hands its sealed memfd to the consumer. */
+#define NERRF_RING1_NAME "ring1.sock"   /* collector -> encoder */
+#define NERRF_RING2_NAME "ring2.sock"   /* encoder -> publisher */
 #define NERRF_DEFAULT_LISTEN "ipc:///run/nerrf/events.sock"
 
 #endif /* NERRF_WIRE_H */

@@ -9,19 +9,6 @@
 
 #include "encoder.h"
 
-static uint64_t ns_of(const struct timespec *t)
-{
-	return (uint64_t)t->tv_sec * 1000000000u + (uint64_t)t->tv_nsec;
-}
-
-uint64_t enc_mono_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return ns_of(&t);
-}
-
 int64_t enc_clock_offset(void)
 {
 	int64_t best_off = 0;
@@ -37,13 +24,24 @@ int64_t enc_clock_offset(void)
 		clock_gettime(CLOCK_REALTIME, &r0);
 		clock_gettime(CLOCK_MONOTONIC, &m);
 		clock_gettime(CLOCK_REALTIME, &r1);
-		uint64_t a = ns_of(&r0), b = ns_of(&r1);
+		uint64_t a = nerrf_ts_ns(&r0), b = nerrf_ts_ns(&r1);
 		if (b < a) /* the wall clock was stepped back between the reads */
 			continue;
 		if (b - a < best_gap) {
 			best_gap = b - a;
-			best_off = (int64_t)(a + (b - a) / 2) - (int64_t)ns_of(&m);
+			/* Unsigned: wraps where a signed difference would overflow. */
+			best_off = (int64_t)(a + (b - a) / 2 - nerrf_ts_ns(&m));
 		}
 	}
 	return best_off;
+}
+
+uint64_t enc_wall_ns(uint64_t mono_ns, int64_t off)
+{
+	/* -off without overflow, INT64_MIN included. */
+	uint64_t back = off < 0 ? 0 - (uint64_t)off : 0;
+
+	if (off >= 0)
+		return mono_ns > UINT64_MAX - (uint64_t)off ? UINT64_MAX : mono_ns + (uint64_t)off;
+	return mono_ns > back ? mono_ns - back : 0;
 }

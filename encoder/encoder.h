@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "nerrf_event.h"
+#include "nerrf_time.h"
 #include "trace.pb-c.h"
 
 #define ENC_MAX_CPUS 8192
@@ -25,9 +26,10 @@
  * Largest packed Event, tag and length prefix included, that one valid record
  * can give: each string at most its length, argv at most 3 bytes of framing
  * per byte of the head, and under 400 bytes for every scalar field, the
- * timestamp and a container id. The batch buffer keeps this much room free.
+ * timestamp and a container id; each string once more when it is not UTF-8
+ * (the *_bytes fields). The batch buffer keeps this much room free.
  */
-#define ENC_EVENT_WIRE_MAX (2 * NERRF_PATH_MAX + NERRF_RAW_MAX + 4 * NERRF_DATA_MAX + 1024)
+#define ENC_EVENT_WIRE_MAX (4 * NERRF_PATH_MAX + 2 * NERRF_RAW_MAX + 7 * NERRF_DATA_MAX + 1024)
 #define ENC_KSTATS_MAX (sizeof(struct nerrf_kstats) + ENC_MAX_CPUS * sizeof(__u64))
 #define ENC_ARGV_MAX NERRF_DATA_MAX /* one per byte: every argument may be empty */
 
@@ -44,6 +46,7 @@ struct enc_opts {
 	const char *hostname;    /* NULL: gethostname() */
 	const char *cgroup_root; /* NULL: /sys/fs/cgroup */
 	int verbose;
+	bool check;              /* --check-config: print the options, then exit */
 };
 
 #define ENC_DEFAULT_RING2_SIZE (8u << 20)
@@ -53,9 +56,14 @@ struct enc_opts {
 
 /* ---- clock.c: kernel monotonic ns -> wall clock ---- */
 
-uint64_t enc_mono_ns(void);
 /* CLOCK_REALTIME - CLOCK_MONOTONIC, from the tightest of a few paired reads. */
 int64_t enc_clock_offset(void);
+/*
+ * mono_ns + off as wall-clock ns since the epoch, held to [0, UINT64_MAX]
+ * (the epoch to the year 2554): a wall clock set before 1970 or a corrupt
+ * stamp gives the epoch or the far end, never a wrapped or negative time.
+ */
+uint64_t enc_wall_ns(uint64_t mono_ns, int64_t off);
 
 /* ---- cgroup.c: cgroup v2 id -> container id ---- */
 
@@ -90,11 +98,30 @@ enum enc_rec_kind {
 enum enc_rec_kind enc_rec_check(const void *rec, size_t len, const char **why);
 /* Shannon entropy of buf in bits per byte (0..8); n <= NERRF_DATA_MAX. */
 float enc_entropy(const uint8_t *buf, size_t n);
+
+/* net.c: network ops carry a struct nerrf_net in data */
+bool enc_is_net_op(unsigned op);
 /*
  * Replaces every byte of s[0..n) that is not part of valid UTF-8 with '?';
  * true if any was. s[n] must be NUL.
  */
 bool enc_utf8_fix(char *s, size_t n);
+/* How many leading bytes of s[0..n) are valid UTF-8 (n: all of them). s[n] must be NUL. */
+size_t enc_utf8_valid(const char *s, size_t n);
+
+/* ---- path.c ---- */
+
+/*
+ * Removes "." and empty components from the absolute path p[0..len) and
+ * resolves ".." lexically, in place; returns the new length (p is
+ * NUL-terminated). A relative p is left as it is.
+ */
+size_t enc_path_normalize(char *p, size_t len);
+
+/* ---- sandbox.c ---- */
+
+/* Installs the encoder's seccomp allowlist on the whole process; 0 or -1 with err. */
+int enc_sandbox(char *err, size_t errlen);
 
 /* ---- batch.c: the encoder state ---- */
 
@@ -114,6 +141,11 @@ struct encoder {
 	Nerrf__Trace__Event ev;
 	Google__Protobuf__Timestamp ts;
 	char *argv[ENC_ARGV_MAX];
+	ProtobufCBinaryData argv_bytes[ENC_ARGV_MAX];
+	char net_str[2][46];      /* local and remote address, INET6_ADDRSTRLEN */
+	uint8_t net_addr[2][16];
+	uint8_t *exact;           /* original bytes of strings that were not UTF-8 */
+	size_t exact_used;
 	int64_t clock_off;
 	struct enc_cgroups *cg;
 	uint64_t *last_seq;       /* per CPU, seq + 1 of the last event; 0 = none yet */
@@ -125,6 +157,15 @@ struct encoder {
 	Nerrf__Trace__LossCounters__KernelLostBySyscallEntry by_op[NERRF_OP_MAX];
 	Nerrf__Trace__LossCounters__KernelLostBySyscallEntry *by_op_p[NERRF_OP_MAX];
 	uint64_t kstats_ring1_dropped; /* collector's count, from its last stats record */
+
+	/* capture gaps: what we last read from a collector, and one being measured */
+	uint64_t r1_last_ns;      /* newest kernel time read from the current ring #1 */
+	uint32_t r1_flags;        /* NERRF_KS_* of its last stats record */
+	bool gap_pending;         /* ring #1 changed hands: was capture interrupted? */
+	uint64_t gap_from_ns;
+	const char *gap_cause;
+	Nerrf__Trace__CaptureGap gap;
+	Google__Protobuf__Timestamp gap_ts[2];
 	Nerrf__Trace__EventBatch meta;
 
 	char hostname[256];
@@ -149,7 +190,18 @@ size_t enc_batch_size(struct encoder *e);
 /* Writes the batch to dst (enc_batch_size() bytes) and starts the next one. */
 void enc_batch_pack(struct encoder *e, void *dst, size_t size);
 
+/*
+ * The collector that wrote ring #1 went away and the next one's ring is
+ * taken: its first stats record says whether capture went on meanwhile
+ * (pinned programs reopened) or began afresh, leaving a capture gap that is
+ * then counted. now_ns is CLOCK_MONOTONIC.
+ */
+void enc_ring1_switched(struct encoder *e, uint64_t now_ns);
+
 /* Resynchronises the wall-clock offset (call about once a second). */
 void enc_clock_tick(struct encoder *e);
+
+/* net.c: Event's network fields from the record (cleared for other ops). */
+void enc_net(struct encoder *e, const struct nerrf_event *r, const void *data);
 
 #endif /* NERRF_ENCODER_H */

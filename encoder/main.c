@@ -20,6 +20,11 @@
 
 #include "encoder.h"
 #include "nerrf_conf.h"
+#include "nerrf_notify.h"
+#include "nerrf_opt.h"
+#include "nerrf_parse.h"
+#include "nerrf_ratelimit.h"
+#include "nerrf_version.h"
 #include "nerrf_ring.h"
 #include "nerrf_wire.h"
 
@@ -28,17 +33,29 @@
 /* Room in a ring #2 record for the batch metadata (loss counters and their maps). */
 #define META_SLACK (8u << 10)
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, reload;
 
 static void on_signal(int sig)
 {
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		stop = 1;
+}
+
+/* SIGIO: the collector went away; waking up (EINTR) is all this is for. */
+static void on_producer_gone(int sig)
+{
 	(void)sig;
-	stop = 1;
 }
 
 struct run {
 	struct encoder e;
-	struct nerrf_ring *r1, *r2;
+	struct nerrf_ring_cons *r1;
+	struct nerrf_ring_prod *r2;
+	char r1_path[4096];
+	/* ring #1's counters from the rings of earlier collectors */
+	uint64_t r1_dropped, r1_resets, r1_bytes;
 	uint64_t next_tick;
 	uint64_t last_tick, last_events, last_batches;
 };
@@ -63,55 +80,54 @@ static void usage(FILE *f)
 		"  --config FILE           configuration file, section [encoder]\n"
 		"                          (default " NERRF_CONF_DEFAULT ")\n"
 		"  --verbose               log every malformed record and each ring attach\n"
+		"  --check-config          print the configuration in force (file and flags), then exit\n"
 		"  --help                  this text\n",
 		ENC_DEFAULT_RING2_SIZE >> 20, ENC_DEFAULT_MAX_BATCH, ENC_DEFAULT_MAX_BATCH_BYTES >> 10,
 		ENC_DEFAULT_LATENCY_US);
 }
 
-static int parse_size(const char *s, const char *opt, uint64_t min, uint64_t max, uint64_t *out)
-{
-	char *end;
-	unsigned long long v;
+#define O struct enc_opts
+/* The options; also the [encoder] keys. */
+static const struct nerrf_opt table[] = {
+	NOPT_STR("rundir", O, rundir),
+	NOPT_SIZE("ring2-size", O, ring2_size, 64 << 10, 1u << 30, true),
+	NOPT_UINT("max-batch", O, max_batch, 1, 65536),
+	NOPT_SIZE("max-batch-bytes", O, max_batch_bytes, 16 << 10, 64u << 20, false),
+	NOPT_DURATION("latency-us", O, latency_us, NERRF_US, 10, 10000000),
+	NOPT_FLAG("raw-sample", O, raw_sample),
+	NOPT_STR("hostname", O, hostname),
+	NOPT_STR("cgroup-root", O, cgroup_root),
+	NOPT_IGNORE("config"),
+	NOPT_COUNT("verbose", O, verbose),
+	NOPT_HELP(usage),
+	NOPT_VERSION("nerrf-encoder"),
+	NOPT_FLAG("check-config", O, check),
+	NOPT_END,
+};
+#undef O
+static struct option opts[sizeof(table) / sizeof(table[0])];
 
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	switch (*end) {
-	case 'k': case 'K': v <<= 10; end++; break;
-	case 'm': case 'M': v <<= 20; end++; break;
-	case 'g': case 'G': v <<= 30; end++; break;
-	}
-	if (errno || end == s || *end || *s == '-' || v < min || v > max) {
-		fprintf(stderr, "nerrf-encoder: --%s %s: want a number from %llu to %llu "
-			"(K/M/G suffixes allowed)\n", opt, s, (unsigned long long)min,
-			(unsigned long long)max);
-		return -1;
-	}
-	*out = v;
-	return 0;
+/* What a reload changes at once; the rest takes a restart. */
+static const char *const live_keys[] = {
+	"max-batch", "max-batch-bytes", "latency-us", "raw-sample", "verbose", NULL,
+};
+
+/* A record holds a quarter of the ring at most: a full batch must fit. */
+static bool batch_fits(size_t ring2_size, size_t max_batch_bytes)
+{
+	return ring2_size / 4 >= sizeof(struct nerrf_r2_hdr) + max_batch_bytes +
+				 ENC_EVENT_WIRE_MAX + META_SLACK;
 }
 
-static int parse_args(int argc, char **argv, struct enc_opts *o)
+/* The options from argv and the [encoder] section; conf keeps the strings o points into. */
+static int read_args(int argc, char **argv, struct enc_opts *o, struct nerrf_conf_argv *conf)
 {
-	static const struct option opts[] = {
-		{"rundir", required_argument, NULL, 'd'},
-		{"ring2-size", required_argument, NULL, 's'},
-		{"max-batch", required_argument, NULL, 'n'},
-		{"max-batch-bytes", required_argument, NULL, 'b'},
-		{"latency-us", required_argument, NULL, 'l'},
-		{"raw-sample", no_argument, NULL, 'r'},
-		{"hostname", required_argument, NULL, 'H'},
-		{"cgroup-root", required_argument, NULL, 'g'},
-		{"config", required_argument, NULL, 'c'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
-	};
-	static struct nerrf_conf_argv conf;
 	char err[512];
-	uint64_t v;
-	int c;
+	int rc;
 
-	if (nerrf_conf_load(argc, argv, "encoder", opts, false, &conf, err, sizeof(err)) < 0) {
+	if (!opts[0].name)
+		nerrf_opt_longopts(table, opts);
+	if (nerrf_conf_load(argc, argv, "encoder", opts, false, conf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nerrf-encoder: %s\n", err);
 		return -1;
 	}
@@ -122,83 +138,91 @@ static int parse_args(int argc, char **argv, struct enc_opts *o)
 		.max_batch_bytes = ENC_DEFAULT_MAX_BATCH_BYTES,
 		.latency_us = ENC_DEFAULT_LATENCY_US,
 	};
-	while ((c = getopt_long(conf.argc, conf.argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': o->rundir = optarg; break;
-		case 's':
-			if (parse_size(optarg, "ring2-size", 64 << 10, 1u << 30, &v) < 0)
-				return -1;
-			if (v & (v - 1)) {
-				fprintf(stderr, "nerrf-encoder: --ring2-size %s is not a power of "
-					"two; try 8M\n", optarg);
-				return -1;
-			}
-			o->ring2_size = v;
-			break;
-		case 'n':
-			if (parse_size(optarg, "max-batch", 1, 65536, &v) < 0)
-				return -1;
-			o->max_batch = (unsigned)v;
-			break;
-		case 'b':
-			if (parse_size(optarg, "max-batch-bytes", 16 << 10, 64u << 20, &v) < 0)
-				return -1;
-			o->max_batch_bytes = v;
-			break;
-		case 'l':
-			if (parse_size(optarg, "latency-us", 10, 10000000, &v) < 0)
-				return -1;
-			o->latency_us = (unsigned)v;
-			break;
-		case 'r': o->raw_sample = true; break;
-		case 'H': o->hostname = optarg; break;
-		case 'g': o->cgroup_root = optarg; break;
-		case 'c': break; /* consumed by nerrf_conf_load */
-		case 'v': o->verbose++; break;
-		case 'h': usage(stdout); exit(0);
-		default:
-			fprintf(stderr, "nerrf-encoder: see --help for the options\n");
-			return -1;
-		}
+	rc = nerrf_opt_parse(table, opts, conf, o, err, sizeof(err));
+	if (rc == 1) /* --help, --version */
+		exit(0);
+	if (rc == -1)
+		goto bad;
+	if (rc == -2) {
+		fprintf(stderr, "nerrf-encoder: see --help for the options\n");
+		goto fail;
 	}
-	if (optind < conf.argc) {
-		fprintf(stderr, "nerrf-encoder: unexpected argument '%s'; see --help\n",
-			conf.argv[optind]);
-		return -1;
+	if (rc == -3) {
+		fprintf(stderr, "nerrf-encoder: %s\n", err);
+		goto fail;
 	}
-	/* A record holds a quarter of the ring at most: a full batch must fit. */
-	if (o->ring2_size / 4 < sizeof(struct nerrf_r2_hdr) + o->max_batch_bytes +
-				  ENC_EVENT_WIRE_MAX + META_SLACK) {
+	if (!batch_fits(o->ring2_size, o->max_batch_bytes)) {
 		fprintf(stderr, "nerrf-encoder: --ring2-size %zu is too small for "
 			"--max-batch-bytes %zu: a ring record is at most a quarter of the ring; "
 			"raise --ring2-size or lower --max-batch-bytes\n",
 			o->ring2_size, o->max_batch_bytes);
-		return -1;
+		goto fail;
 	}
 	return 0;
+bad:
+	fprintf(stderr, "nerrf-encoder: %s\n", err);
+	nerrf_conf_origin(conf, optind, "encoder", err, sizeof(err));
+	fprintf(stderr, "nerrf-encoder: the value above is from %s\n", err);
+fail:
+	nerrf_conf_free(conf);
+	return -1;
 }
 
-static int open_ring1(struct run *R, const char *path)
+/* The options we started with (kept: optarg strings point into it), and the last reload's. */
+static struct nerrf_conf_argv boot, cur;
+static int main_argc;
+static char **main_argv;
+
+static int parse_args(int argc, char **argv, struct enc_opts *o)
+{
+	main_argc = argc;
+	main_argv = argv;
+	return read_args(argc, argv, o, &boot);
+}
+
+/* --check-config: the options in force, as an [encoder] section. */
+static void print_opts(const struct enc_opts *o)
+{
+	printf("[encoder]\n# changes at SIGHUP:");
+	for (const char *const *k = live_keys; *k; k++)
+		printf(" %s", *k);
+	printf("; the rest at a restart\nrundir = %s\nring2-size = %zu\nmax-batch = %u\n"
+	       "max-batch-bytes = %zu\nlatency-us = %u\nraw-sample = %s\n", o->rundir,
+	       o->ring2_size, o->max_batch, o->max_batch_bytes, o->latency_us,
+	       o->raw_sample ? "true" : "false");
+	if (o->hostname)
+		printf("hostname = %s\n", o->hostname);
+	printf("cgroup-root = %s\nverbose = %s\n", o->cgroup_root ? o->cgroup_root : "/sys/fs/cgroup",
+	       o->verbose ? "true" : "false");
+}
+
+static void stats_tick(struct run *R, uint64_t now);
+
+/* The collector may start later or be restarting: wait for it. */
+static int open_ring1(struct run *R)
 {
 	const char *msg = NULL;
 	unsigned delay_ms = 10;
-	bool told = false;
+	int told = 0;
 
-	/* The collector may start later or be restarting: wait for it. */
 	for (;;) {
-		int rc = nerrf_ring_open_consumer(path, &R->r1, &msg);
-		if (rc == 0)
+		int rc = nerrf_ring_connect(R->r1_path, &R->r1, &msg);
+		if (rc == 0) {
+			if (nerrf_ring_watch_producer(R->r1, SIGIO) < 0)
+				fprintf(stderr, "nerrf-encoder: cannot watch the collector's "
+					"connection (%s): a collector restart is noticed only at "
+					"the next stats tick\n", strerror(errno));
 			return 0;
-		if (rc != -EAGAIN) {
-			fprintf(stderr, "nerrf-encoder: cannot attach to ring #1 %s: %s (%s)\n",
-				path, msg ? msg : strerror(-rc), rc < -1000 ? "ring error" :
-				strerror(-rc));
+		}
+		if (rc != -EAGAIN && rc != -EBUSY) {
+			fprintf(stderr, "nerrf-encoder: cannot attach to ring #1 at %s: %s (%s)\n",
+				R->r1_path, msg ? msg : strerror(-rc), nerrf_ring_strerror(rc));
 			return rc;
 		}
-		if (!told) {
-			fprintf(stderr, "nerrf-encoder: waiting for the collector to create %s\n",
-				path);
-			told = true;
+		if (told != rc) {
+			fprintf(stderr, "nerrf-encoder: waiting for ring #1 at %s: %s\n",
+				R->r1_path, msg);
+			told = rc;
 		}
 		struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000};
 		nanosleep(&ts, NULL);
@@ -206,21 +230,48 @@ static int open_ring1(struct run *R, const char *path)
 			return -EINTR;
 		if (delay_ms < 1000)
 			delay_ms *= 2;
+		/* subscribers keep hearing from us, and that the collector is down */
+		uint64_t now = nerrf_mono_ns();
+		if (R->next_tick && now >= R->next_tick)
+			stats_tick(R, now);
 	}
+}
+
+/*
+ * The collector that handed us ring #1 is gone and we have read all it wrote:
+ * keep its ring's counters and take the next collector's ring.
+ */
+static int switch_ring1(struct run *R)
+{
+	struct nerrf_ring_stats st;
+
+	nerrf_ring_cons_stats(R->r1, &st);
+	R->r1_dropped += st.dropped > R->e.kstats_ring1_dropped ? st.dropped
+								: R->e.kstats_ring1_dropped;
+	R->r1_resets += st.corrupt_resets;
+	R->r1_bytes += st.corrupt_bytes;
+	R->e.kstats_ring1_dropped = 0;
+	enc_ring1_switched(&R->e, nerrf_mono_ns());
+	nerrf_ring_cons_close(R->r1);
+	R->r1 = NULL;
+	fprintf(stderr, "nerrf-encoder: the collector went away; ring #1 drained, waiting for "
+		"the next one\n");
+	return open_ring1(R);
 }
 
 /* Loss counters that live in ring #1's header. */
 static void ring1_loss(struct run *R)
 {
-	struct nerrf_ring_stats st;
+	struct nerrf_ring_stats st = {0};
 	Nerrf__Trace__LossCounters *l = &R->e.loss;
 
-	nerrf_ring_get_stats(R->r1, &st);
+	if (R->r1) /* none while we wait for a collector */
+		nerrf_ring_cons_stats(R->r1, &st);
 	/* The header is live; the collector's own count arrives once a second. */
-	l->ring1_dropped = st.dropped > R->e.kstats_ring1_dropped ? st.dropped
-								 : R->e.kstats_ring1_dropped;
-	l->ring1_corrupt_resets = st.corrupt_resets;
-	l->ring1_corrupt_bytes = st.corrupt_bytes;
+	l->ring1_dropped = R->r1_dropped + (st.dropped > R->e.kstats_ring1_dropped
+						    ? st.dropped : R->e.kstats_ring1_dropped);
+	l->ring1_corrupt_resets = R->r1_resets + st.corrupt_resets;
+	l->ring1_corrupt_bytes = R->r1_bytes + st.corrupt_bytes;
 }
 
 static void stats_tick(struct run *R, uint64_t now)
@@ -228,13 +279,14 @@ static void stats_tick(struct run *R, uint64_t now)
 	struct encoder *e = &R->e;
 	Nerrf__Trace__Stats st = NERRF__TRACE__STATS__INIT;
 	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-	struct nerrf_ring_stats r1;
+	struct nerrf_ring_stats r1 = {0};
 	struct timespec wall;
 	double dt = (double)(now - R->last_tick) / 1e9;
 
 	enc_clock_tick(e);
 	ring1_loss(R);
-	nerrf_ring_get_stats(R->r1, &r1);
+	if (R->r1)
+		nerrf_ring_cons_stats(R->r1, &r1);
 	clock_gettime(CLOCK_REALTIME, &wall);
 	ts.seconds = wall.tv_sec;
 	ts.nanos = (int32_t)wall.tv_nsec;
@@ -246,12 +298,23 @@ static void stats_tick(struct run *R, uint64_t now)
 	st.batches_per_sec = (double)(e->batch_seq - R->last_batches) / dt;
 	st.ring1_used = r1.used_bytes;
 	st.ring1_capacity = r1.capacity;
+	st.version = (char *)NERRF_VERSION;
+	/* the collector is up while the connection it handed ring #1 over is open */
+	st.stage_state = (char *)(!R->r1 || nerrf_ring_producer_gone(R->r1)
+					  ? "collector=down encoder=up"
+					  : "collector=up encoder=up");
 	/* Fields 9-12 (ring #2, subscribers) are the publisher's to append. */
 
 	R->last_tick = now;
 	R->last_events = e->loss.encoder_events;
 	R->last_batches = e->batch_seq;
 	R->next_tick = now + TICK_NS;
+	/* every tick, also while the collector is away: waiting for it is no wedge */
+	if (nerrf_notify_due(now, NULL))
+		nerrf_notify_alive("%.0f events/s, %.1f batches/s; %s; ring #1 %llu%% full",
+				   st.events_per_sec, st.batches_per_sec, st.stage_state,
+				   r1.capacity ? (unsigned long long)(r1.used_bytes * 100 / r1.capacity)
+					       : 0ull);
 
 	size_t len = protobuf_c_message_get_packed_size(&st.base);
 	struct nerrf_r2_hdr *h = nerrf_ring_reserve(R->r2, sizeof(*h) + len);
@@ -293,12 +356,17 @@ static int flush(struct run *R, int wait_ms)
 		return 0;
 	}
 	uint64_t nevents = e->n, oldest = e->oldest_mono_ns, seq = e->batch_seq + 1;
-	uint64_t deadline = wait_ms < 0 ? UINT64_MAX : enc_mono_ns() + (uint64_t)wait_ms * 1000000;
+	uint64_t deadline = wait_ms < 0 ? UINT64_MAX : nerrf_mono_ns() + (uint64_t)wait_ms * 1000000;
 	while (!(h = nerrf_ring_reserve(R->r2, total))) {
 		if (wait_ms < 0 && stop)
 			return -EINTR;
-		if (enc_mono_ns() >= deadline)
+		uint64_t now = nerrf_mono_ns();
+		if (now >= deadline)
 			return -ETIMEDOUT;
+		/* waiting on the publisher is its wedge, not ours: its own watchdog sees it */
+		if (nerrf_notify_due(now, NULL))
+			nerrf_notify_alive("waiting for room in ring #2: the publisher is slow "
+					   "or stopped");
 		nerrf_ring_wait_space(R->r2, total, 100);
 	}
 	*h = (struct nerrf_r2_hdr){
@@ -315,32 +383,100 @@ static int flush(struct run *R, int wait_ms)
 	return 0;
 }
 
+/*
+ * SIGHUP: the batch limits, latency bound and --raw-sample of the file
+ * change between two batches; an invalid file changes nothing.
+ */
+static void reload_conf(struct run *R)
+{
+	struct encoder *e = &R->e;
+	struct nerrf_conf_argv next;
+	struct enc_opts n;
+
+	if (read_args(main_argc, main_argv, &n, &next) < 0) {
+		fprintf(stderr, "nerrf-encoder: reload: the configuration is invalid (above): the one "
+			"in force stays; fix it and send SIGHUP again\n");
+		return;
+	}
+	if (!batch_fits(e->o.ring2_size, n.max_batch_bytes)) {
+		fprintf(stderr, "nerrf-encoder: reload: --max-batch-bytes %zu does not fit ring #2 "
+			"of %zu bytes, whose size changes only at a restart: the configuration in "
+			"force stays\n", n.max_batch_bytes, e->o.ring2_size);
+		nerrf_conf_free(&next);
+		return;
+	}
+	if (nerrf_conf_report("nerrf-encoder", &boot, cur.argv ? &cur : &boot, &next, opts,
+			      live_keys) > 0) {
+		/* the batch being built was sized by the old limits */
+		if (flush(R, -1) == 0 && n.max_batch_bytes + ENC_EVENT_WIRE_MAX > e->cap) {
+			uint8_t *b = realloc(e->buf, n.max_batch_bytes + ENC_EVENT_WIRE_MAX);
+			if (!b) {
+				fprintf(stderr, "nerrf-encoder: reload: out of memory for %zu-byte "
+					"batches: the batch limits in force stay\n",
+					n.max_batch_bytes);
+				n.max_batch_bytes = e->o.max_batch_bytes;
+				n.max_batch = e->o.max_batch;
+			} else {
+				e->buf = b;
+				e->cap = n.max_batch_bytes + ENC_EVENT_WIRE_MAX;
+			}
+		}
+		if (!e->n) {
+			e->o.max_batch = n.max_batch;
+			e->o.max_batch_bytes = n.max_batch_bytes;
+		}
+		e->o.latency_us = n.latency_us;
+		e->o.raw_sample = n.raw_sample;
+		e->o.verbose = n.verbose;
+	}
+	nerrf_conf_free(&cur);
+	cur = next;
+}
+
 static int run_loop(struct run *R)
 {
 	struct encoder *e = &R->e;
 	uint64_t latency_ns = (uint64_t)e->o.latency_us * 1000;
 	unsigned since_clock = 0;
-	uint64_t now = enc_mono_ns();
+	uint64_t now = nerrf_mono_ns();
+	struct nerrf_ratelimit corrupt_log = {0};
+	uint64_t corrupt_bytes = 0, suppressed;
 
 	R->last_tick = now;
 	R->next_tick = R->last_tick + TICK_NS;
 	while (!stop) {
 		size_t len;
+		if (reload) {
+			reload = 0;
+			reload_conf(R);
+			latency_ns = (uint64_t)e->o.latency_us * 1000;
+		}
 		int err = 0;
 		const void *rec = nerrf_ring_peek(R->r1, &len, &err);
 
+		if (err == -NERRF_RING_EVERSION) {
+			fprintf(stderr, "nerrf-encoder: ring #1: %s\n",
+				nerrf_ring_cons_corruption(R->r1));
+			return err;
+		}
 		if (err) {
 			size_t lost = nerrf_ring_resync(R->r1);
-			fprintf(stderr, "nerrf-encoder: ring #1 is corrupt (%s); skipped %zu bytes "
-				"and resynchronised. Check that only one collector writes it\n",
-				err == -NERRF_RING_ECORRUPT ? "broken invariant" : strerror(-err),
-				lost);
+			corrupt_bytes += lost;
+			if (nerrf_ratelimit(&corrupt_log, nerrf_mono_ns(), &suppressed)) {
+				fprintf(stderr, "nerrf-encoder: ring #1 is corrupt (%s); skipped %llu "
+					"bytes and resynchronised (%llu more reports held back). "
+					"Check that only one collector writes it\n",
+					nerrf_ring_cons_corruption(R->r1),
+					(unsigned long long)corrupt_bytes,
+					(unsigned long long)suppressed);
+				corrupt_bytes = 0;
+			}
 			continue;
 		}
 		if (rec) {
 			/* the clock is read for a batch's first record, then every 16 */
 			if (!e->n)
-				now = enc_mono_ns();
+				now = nerrf_mono_ns();
 			bool full = enc_take(e, rec, len, now);
 			nerrf_ring_release(R->r1);
 			if (full && flush(R, -1) == -EINTR)
@@ -348,7 +484,7 @@ static int run_loop(struct run *R)
 			if (++since_clock < 16)
 				continue;
 			since_clock = 0;
-			now = enc_mono_ns();
+			now = nerrf_mono_ns();
 			if (e->n && now - e->batch_t0 >= latency_ns && flush(R, -1) == -EINTR)
 				break;
 			if (now >= R->next_tick)
@@ -358,7 +494,14 @@ static int run_loop(struct run *R)
 		/* Ring #1 is dry: send what we have now rather than wait for more. */
 		if (flush(R, -1) == -EINTR)
 			break;
-		now = enc_mono_ns();
+		/* A gone collector wrote its last record before it went: re-check, then move on. */
+		if (nerrf_ring_producer_gone(R->r1) && !nerrf_ring_peek(R->r1, &len, &err) && !err) {
+			int rc = switch_ring1(R);
+			if (rc < 0)
+				return rc == -EINTR ? 0 : rc;
+			continue;
+		}
+		now = nerrf_mono_ns();
 		if (now >= R->next_tick)
 			stats_tick(R, now);
 		int rc = nerrf_ring_wait(R->r1, (int)((R->next_tick - now) / 1000000) + 1);
@@ -382,38 +525,61 @@ int main(int argc, char **argv)
 {
 	struct run *R = &run_state;
 	struct enc_opts o;
-	char path[4096], err[256];
+	struct nerrf_ring_server *srv = NULL;
+	char err[256];
 	const char *msg = NULL;
-	int rc = 1;
-
-	if (parse_args(argc, argv, &o) < 0)
-		return 2;
+	int rc = 1, r;
 
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
+	/* first: a SIGHUP while we start must not end us */
+	sigaction(SIGHUP, &sa, NULL);
+	if (parse_args(argc, argv, &o) < 0)
+		return 2;
+	if (o.check) {
+		print_opts(&o);
+		return 0;
+	}
+
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_producer_gone;
+	sigaction(SIGIO, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (enc_init(&R->e, &o, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nerrf-encoder: %s\n", err);
 		return 1;
 	}
-	snprintf(path, sizeof(path), "%s/%s", o.rundir, NERRF_RING2_NAME);
-	int r = nerrf_ring_open_producer(path, o.ring2_size, 0660, &R->r2, &msg);
+	r = nerrf_ring_create("nerrf-ring2", o.ring2_size, &R->r2, &msg);
 	if (r < 0) {
-		fprintf(stderr, "nerrf-encoder: cannot create ring #2 %s: %s%s%s\n", path,
-			strerror(r < -1000 ? EINVAL : -r), msg ? ": " : "", msg ? msg : "");
+		fprintf(stderr, "nerrf-encoder: cannot create ring #2: %s%s%s\n",
+			nerrf_ring_strerror(r), msg ? ": " : "", msg ? msg : "");
 		goto out;
 	}
-	snprintf(path, sizeof(path), "%s/%s", o.rundir, NERRF_RING1_NAME);
-	if (open_ring1(R, path) < 0) {
+	r = nerrf_ring_listen(o.rundir, NERRF_RING2_NAME, 0660, R->r2, &srv, &msg);
+	if (r == 0)
+		r = nerrf_ring_serve_background(srv);
+	if (r < 0) {
+		fprintf(stderr, "nerrf-encoder: cannot serve ring #2 at %s/%s: %s%s%s\n", o.rundir,
+			NERRF_RING2_NAME, nerrf_ring_strerror(r), msg ? ": " : "", msg ? msg : "");
+		goto out;
+	}
+	/* after the serving thread exists: the filter binds every thread */
+	if (enc_sandbox(err, sizeof(err)) < 0) {
+		fprintf(stderr, "nerrf-encoder: %s\n", err);
+		goto out;
+	}
+	snprintf(R->r1_path, sizeof(R->r1_path), "%s/%s", o.rundir, NERRF_RING1_NAME);
+	if (open_ring1(R) < 0) {
 		rc = stop ? 0 : 1;
 		goto out;
 	}
 	if (o.verbose)
-		fprintf(stderr, "nerrf-encoder: attached to %s/{%s,%s}\n", o.rundir,
-			NERRF_RING1_NAME, NERRF_RING2_NAME);
+		fprintf(stderr, "nerrf-encoder: attached to %s/%s, serving %s/%s\n", o.rundir,
+			NERRF_RING1_NAME, o.rundir, NERRF_RING2_NAME);
+	nerrf_notify_ready("attached to %s/%s, serving %s/%s", o.rundir, NERRF_RING1_NAME,
+			   o.rundir, NERRF_RING2_NAME);
 	rc = run_loop(R) < 0;
 out:
 	/*
@@ -421,9 +587,8 @@ out:
 	 * unsent that would give its records up, so leave them for the next run.
 	 */
 	if (R->r1 && !R->e.n)
-		nerrf_ring_close(R->r1);
-	if (R->r2)
-		nerrf_ring_close(R->r2);
+		nerrf_ring_cons_close(R->r1);
+	/* ring #2 stays mapped: the serving thread may be handing it out right now */
 	enc_fini(&R->e);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "encoder.h"
+#include "nerrf_ops.h"
 
 static enum enc_rec_kind bad(const char **why, const char *what)
 {
@@ -24,7 +25,8 @@ static enum enc_rec_kind check_event(const struct nerrf_event *ev, size_t len, c
 {
 	if (len < sizeof(*ev))
 		return bad(why, "event record shorter than struct nerrf_event");
-	if (ev->op == NERRF_OP_NONE || ev->op >= NERRF_OP_MAX)
+	/* the numbering has holes (ops of other branches): a name, or it is no op */
+	if (!nerrf_op_name(ev->op))
 		return bad(why, "op out of range");
 	if (ev->cpu >= ENC_MAX_CPUS)
 		return bad(why, "cpu out of range");
@@ -46,6 +48,8 @@ static enum enc_rec_kind check_event(const struct nerrf_event *ev, size_t len, c
 	s += ev->path2_len;
 	if (!str_ok(s, ev->raw_len))
 		return bad(why, "raw path not NUL-terminated");
+	if (enc_is_net_op(ev->op) && ev->data_len != sizeof(struct nerrf_net))
+		return bad(why, "network record without its struct nerrf_net");
 	return ENC_REC_EVENT;
 }
 
@@ -134,13 +138,12 @@ static size_t utf8_seq(const unsigned char *s)
 	return 0;
 }
 
-bool enc_utf8_fix(char *str, size_t n)
+/* s[n] is the NUL: it fails every continuation check, so no read passes it */
+size_t enc_utf8_valid(const char *str, size_t n)
 {
-	unsigned char *s = (unsigned char *)str;
-	bool fixed = false;
+	const unsigned char *s = (const unsigned char *)str;
 	size_t i = 0;
 
-	/* s[n] is the NUL: it fails every continuation check, so no read passes it */
 	while (i < n) {
 		/* paths are mostly ASCII: skip it a word at a time */
 		if (n - i >= 8) {
@@ -156,12 +159,20 @@ bool enc_utf8_fix(char *str, size_t n)
 			continue;
 		}
 		size_t len = utf8_seq(s + i);
-		if (len) {
-			i += len;
-		} else {
-			s[i++] = '?';
-			fixed = true;
-		}
+		if (!len)
+			return i;
+		i += len;
+	}
+	return n;
+}
+
+bool enc_utf8_fix(char *str, size_t n)
+{
+	bool fixed = false;
+
+	for (size_t i = enc_utf8_valid(str, n); i < n; i += enc_utf8_valid(str + i, n - i)) {
+		str[i++] = '?';
+		fixed = true;
 	}
 	return fixed;
 }

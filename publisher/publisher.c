@@ -25,10 +25,20 @@
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/pub.h>
 
+#include "journal.h"
 #include "nerrf_conf.h"
+#include "nerrf_notify.h"
+#include "nerrf_opt.h"
+#include "nerrf_parse.h"
+#include "nerrf_ratelimit.h"
+#include "nerrf_version.h"
 #include "nerrf_ring.h"
+#include "nerrf_tls.h"
 #include "nerrf_pbwire.h"
 #include "nerrf_wire.h"
+#include "record.h"
+#include "sandbox.h"
+#include "nerrf_time.h"
 
 #define MAX_LISTEN 16
 #define DEFAULT_SENDBUF 256 /* messages queued per subscriber before the oldest drops */
@@ -37,9 +47,9 @@
 #define STATS_INTERVAL_NS 1000000000ull
 /* Our own Stats go out only when the encoder's have not come for this long. */
 #define ENCODER_SILENT_NS 2500000000ull
-#define TRAILER_MAX 64
+#define PASS_MAX 64 /* ring #2 records framed, journaled in one write, then sent */
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, reload;
 static atomic_uint subscribers;
 
 struct opts {
@@ -49,20 +59,29 @@ struct opts {
 	int ipc_mode;
 	int sendbuf;
 	int start_grace_ms;
+	struct pj_opts journal;
+	struct nerrf_tls_files tls;
+	bool insecure_tcp;
+	bool check; /* --check-config */
 };
 
 struct counters {
 	uint64_t publisher_seq;	 /* EventBatches handed to nng */
 	uint64_t publish_errors; /* nng_sendmsg failures */
-	uint64_t malformed;	 /* ring #2 records with a bad header, skipped */
+	uint64_t malformed;	 /* ring #2 records with a bad header, skipped and exported */
+	struct nerrf_ring_stats r2_base; /* ring #2 counters of the rings of earlier encoders */
 	uint64_t last_encoder_stats_ns;
 	uint64_t last_own_stats_ns;
+	struct nerrf_journal *journal; /* NULL with --no-journal */
+	uint64_t notified_seq; /* publisher_seq at the last status */
 };
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		stop = 1;
 }
 
 static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
@@ -75,13 +94,6 @@ static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
 		atomic_fetch_sub(&subscribers, 1);
 }
 
-static uint64_t now_ns(clockid_t clk)
-{
-	struct timespec ts;
-	clock_gettime(clk, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* ---- protobuf fields appended to encoded messages ---- */
 
 static size_t put_bytes(uint8_t *p, unsigned field, const void *b, size_t len)
@@ -92,47 +104,85 @@ static size_t put_bytes(uint8_t *p, unsigned field, const void *b, size_t len)
 	return n + len;
 }
 
-static size_t batch_trailer(uint8_t *p, const struct counters *c, uint64_t ring2_dropped)
+/* ring #2's counters, added up over the rings of every encoder run so far */
+static void ring2_stats(struct nerrf_ring_cons *r2, const struct counters *c,
+			struct nerrf_ring_stats *rs)
 {
-	size_t n = nerrf_put_u64_field(p, 7, c->publisher_seq);
-	n += nerrf_put_u64_field(p + n, 8, c->publish_errors);
-	return n + nerrf_put_u64_field(p + n, 9, ring2_dropped);
+	struct nerrf_ring_stats now = {0};
+
+	if (r2)
+		nerrf_ring_cons_stats(r2, &now);
+	now.dropped += c->r2_base.dropped;
+	now.corrupt_resets += c->r2_base.corrupt_resets;
+	now.corrupt_bytes += c->r2_base.corrupt_bytes;
+	*rs = now;
 }
 
-static size_t stats_trailer(uint8_t *p, const struct counters *c, const struct nerrf_ring_stats *rs)
+static uint64_t journal_dropped(const struct counters *c)
 {
-	size_t n = nerrf_put_u64_field(p, 9, rs->used_bytes);
-	n += nerrf_put_u64_field(p + n, 10, rs->capacity);
-	n += nerrf_put_u64_field(p + n, 11, atomic_load(&subscribers));
-	return n + nerrf_put_u64_field(p + n, 12, c->publisher_seq);
+	struct nerrf_journal_stats js = {0};
+
+	if (c->journal)
+		nerrf_journal_get_stats(c->journal, &js);
+	return js.dropped;
+}
+
+/* What the publisher appends to the encoder's bytes, from its counters and ring #2's. */
+static struct pub_tail tail_of(const struct counters *c, const struct nerrf_ring_stats *rs)
+{
+	return (struct pub_tail){
+		.publisher_seq = c->publisher_seq,
+		.publish_errors = c->publish_errors,
+		.ring2_dropped = rs->dropped,
+		.ring2_malformed = c->malformed,
+		.ring2_corrupt_resets = rs->corrupt_resets,
+		.ring2_corrupt_bytes = rs->corrupt_bytes,
+		.journal_dropped = journal_dropped(c),
+		.ring2_used = rs->used_bytes,
+		.ring2_capacity = rs->capacity,
+		.subscribers = atomic_load(&subscribers),
+	};
 }
 
 /* ---- sending ---- */
 
-static int send_framed(nng_socket s, const char *topic, const void *pb, size_t len,
-		       const uint8_t *trailer, size_t tlen, struct counters *c)
+static void send_failed(struct counters *c, int rv)
+{
+	if (c->publish_errors++ == 0)
+		fprintf(stderr,
+			"nerrf-publisher: send failed: %s (counted in publisher_publish_errors; "
+			"further failures are only counted)\n",
+			nng_strerror(rv));
+}
+
+/* topic + protobuf + trailer in one message; events are appended to the journal too. */
+static nng_msg *frame(const char *topic, const void *pb, size_t len, const uint8_t *trailer,
+		      size_t tlen, struct counters *c)
 {
 	nng_msg *m;
 	int rv = nng_msg_alloc(&m, NERRF_TOPIC_LEN + len + tlen);
-	if (rv == 0) {
-		uint8_t *b = nng_msg_body(m);
-		memcpy(b, topic, NERRF_TOPIC_LEN);
-		memcpy(b + NERRF_TOPIC_LEN, pb, len);
-		if (tlen)
-			memcpy(b + NERRF_TOPIC_LEN + len, trailer, tlen);
-		rv = nng_sendmsg(s, m, NNG_FLAG_NONBLOCK);
-		if (rv != 0)
-			nng_msg_free(m);
-	}
 	if (rv != 0) {
-		if (c->publish_errors++ == 0)
-			fprintf(stderr,
-				"nerrf-publisher: send failed: %s (counted in "
-				"publisher_publish_errors; further failures are only counted)\n",
-				nng_strerror(rv));
-		return -1;
+		send_failed(c, rv);
+		return NULL;
 	}
-	return 0;
+	uint8_t *b = nng_msg_body(m);
+	memcpy(b, topic, NERRF_TOPIC_LEN);
+	memcpy(b + NERRF_TOPIC_LEN, pb, len);
+	if (tlen)
+		memcpy(b + NERRF_TOPIC_LEN + len, trailer, tlen);
+	/* Kept even if nng refuses it: replay can still deliver it. */
+	if (c->journal && topic[0] == NERRF_TOPIC_EVENTS[0])
+		pj_append(c->journal, c->publisher_seq, b, nng_msg_len(m));
+	return m;
+}
+
+static void send_msg(nng_socket s, nng_msg *m, struct counters *c)
+{
+	int rv = nng_sendmsg(s, m, NNG_FLAG_NONBLOCK);
+	if (rv != 0) {
+		nng_msg_free(m);
+		send_failed(c, rv);
+	}
 }
 
 /*
@@ -140,9 +190,9 @@ static int send_framed(nng_socket s, const char *topic, const void *pb, size_t l
  * subscribers still see the publisher's side and can tell a stalled pipeline
  * from a quiet host.
  */
-static void send_own_stats(nng_socket s, struct nerrf_ring *r2, struct counters *c)
+static void send_own_stats(nng_socket s, struct nerrf_ring_cons *r2, struct counters *c)
 {
-	uint8_t msg[128], ts[24];
+	uint8_t msg[64 + PUB_TRAILER_MAX], ts[24];
 	struct nerrf_ring_stats rs = {0};
 	struct timespec now;
 	static const char state[] = "encoder=silent publisher=up";
@@ -152,46 +202,45 @@ static void send_own_stats(nng_socket s, struct nerrf_ring *r2, struct counters 
 	tn += nerrf_put_u64_field(ts + tn, 2, (uint64_t)now.tv_nsec);
 	size_t n = put_bytes(msg, 1, ts, tn);
 	n += put_bytes(msg + n, 13, state, sizeof(state) - 1);
-	if (r2)
-		nerrf_ring_get_stats(r2, &rs);
-	n += stats_trailer(msg + n, c, &rs);
-	send_framed(s, NERRF_TOPIC_STATS, msg, n, NULL, 0, c);
+	ring2_stats(r2, c, &rs);
+	struct pub_tail t = tail_of(c, &rs);
+	n += pub_stats_trailer(msg + n, &t);
+	nng_msg *m = frame(NERRF_TOPIC_STATS, msg, n, NULL, 0, c);
+	if (m)
+		send_msg(s, m, c);
 }
 
-static void publish_record(nng_socket s, struct nerrf_ring *r2, const void *rec, size_t len,
-			   struct counters *c)
+/* The message to publish for a ring #2 record, NULL if there is none. */
+static nng_msg *frame_record(struct nerrf_ring_cons *r2, const void *rec, size_t len,
+			     struct counters *c)
 {
-	struct nerrf_r2_hdr h;
 	struct nerrf_ring_stats rs;
-	uint8_t trailer[TRAILER_MAX];
+	struct pub_tail t;
+	uint8_t trailer[PUB_TRAILER_MAX];
+	const uint8_t *pb;
+	size_t pblen;
 
-	/* The encoder is another process: trust the header only after checking it. */
-	if (len < sizeof(h))
-		goto malformed;
-	memcpy(&h, rec, sizeof(h));
-	if (h.len > len - sizeof(h))
-		goto malformed;
-	const uint8_t *pb = (const uint8_t *)rec + sizeof(h);
-
-	nerrf_ring_get_stats(r2, &rs);
-	switch (h.kind) {
+	switch (pub_record(rec, len, &pb, &pblen)) {
 	case NERRF_R2_BATCH:
 		c->publisher_seq++;
-		send_framed(s, NERRF_TOPIC_EVENTS, pb, h.len, trailer,
-			    batch_trailer(trailer, c, rs.dropped), c);
-		return;
+		ring2_stats(r2, c, &rs);
+		t = tail_of(c, &rs);
+		return frame(NERRF_TOPIC_EVENTS, pb, pblen, trailer, pub_batch_trailer(trailer, &t),
+			     c);
 	case NERRF_R2_STATS:
-		c->last_encoder_stats_ns = now_ns(CLOCK_MONOTONIC);
-		send_framed(s, NERRF_TOPIC_STATS, pb, h.len, trailer,
-			    stats_trailer(trailer, c, &rs), c);
-		return;
+		c->last_encoder_stats_ns = nerrf_mono_ns();
+		ring2_stats(r2, c, &rs);
+		t = tail_of(c, &rs);
+		return frame(NERRF_TOPIC_STATS, pb, pblen, trailer, pub_stats_trailer(trailer, &t),
+			     c);
 	}
-malformed:
 	if (c->malformed++ == 0)
 		fprintf(stderr,
-			"nerrf-publisher: skipped a malformed ring #2 record (%zu bytes); "
-			"the encoder and publisher may be from different builds: rebuild both\n",
+			"nerrf-publisher: skipped a malformed ring #2 record (%zu bytes; counted "
+			"in ring2_malformed, further ones are only counted); the encoder and "
+			"publisher may be from different builds: rebuild both\n",
 			len);
+	return NULL;
 }
 
 /* ---- setup ---- */
@@ -207,9 +256,10 @@ static const char *listen_hint(int rv)
 		       "choose another path with --listen";
 	case NNG_EADDRINVAL:
 	case NNG_EINVAL:
-		return "malformed address: use ipc:///path/to.sock or tcp://host:port";
+		return "malformed address: use ipc:///path/to.sock, tls+tcp://host:port or "
+		       "tcp://host:port";
 	case NNG_ENOTSUP:
-		return "unsupported scheme: use ipc:// or tcp://";
+		return "unsupported scheme: use ipc://, tls+tcp:// or tcp://";
 	case NNG_ENOENT:
 		return "the directory does not exist: create it or choose another path";
 	default:
@@ -217,12 +267,14 @@ static const char *listen_hint(int rv)
 	}
 }
 
-static int start_listener(nng_socket s, const char *url, int ipc_mode)
+static int start_listener(nng_socket s, const char *url, int ipc_mode, nng_tls_config *tls)
 {
 	nng_listener l;
 	int rv = nng_listener_create(&l, s, url);
 	if (rv == 0 && strncmp(url, "ipc://", 6) == 0)
 		rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, ipc_mode);
+	if (rv == 0 && nerrf_url_kind(url) == NERRF_URL_TLS)
+		rv = nng_listener_set_ptr(l, NNG_OPT_TLS_CONFIG, tls);
 	if (rv == 0)
 		rv = nng_listener_start(l, 0);
 	if (rv != 0) {
@@ -235,9 +287,11 @@ static int start_listener(nng_socket s, const char *url, int ipc_mode)
 }
 
 /* Adds the comma-separated addresses in s; a bare host:port means tcp://host:port. */
-static int add_listen_list(struct opts *o, const char *s, bool bare_is_tcp)
+static int add_listen_list(struct opts *o, const char *s, bool bare_is_tcp, char *err,
+			   size_t errlen)
 {
 	char *dup = strdup(s), *save = NULL;
+	snprintf(err, errlen, "out of memory");
 	if (!dup)
 		return -1;
 	for (char *t = strtok_r(dup, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
@@ -246,16 +300,19 @@ static int add_listen_list(struct opts *o, const char *s, bool bare_is_tcp)
 		if (!*t)
 			continue;
 		if (o->nlisten == MAX_LISTEN) {
-			fprintf(stderr, "nerrf-publisher: more than %d listen addresses\n",
-				MAX_LISTEN);
+			snprintf(err, errlen, "more than %d listen addresses", MAX_LISTEN);
 			free(dup);
 			return -1;
 		}
 		char *u;
 		if (bare_is_tcp && !strstr(t, "://")) {
 			u = malloc(strlen(t) + 7);
-			if (u)
+			if (u) {
 				sprintf(u, "tcp://%s", t);
+				fprintf(stderr, "nerrf-publisher: warning: TRACKER_LISTEN_ADDR %s is "
+					"taken as %s, unencrypted; prefer NERRF_LISTEN=tls+tcp://%s\n",
+					t, u, t);
+			}
 		} else {
 			u = strdup(t);
 		}
@@ -273,97 +330,166 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: nerrf-publisher [options]\n"
-		"Publishes the encoder's batches from <rundir>/ring2 to nng subscribers.\n\n"
-		"  --rundir DIR      runtime directory holding ring2 (default %s)\n"
-		"  --listen URL      listen address, repeatable: ipc:///path or tcp://host:port\n"
+		"Publishes the encoder's batches from ring #2 (<rundir>/ring2.sock) to nng subscribers.\n\n"
+		"  --rundir DIR      runtime directory holding ring2.sock (default %s)\n"
+		"  --listen URL      listen address, repeatable: ipc:///path, tls+tcp://host:port\n"
+		"                    or tcp://host:port (loopback only, unless --insecure-tcp)\n"
 		"                    (default: $NERRF_LISTEN, comma-separated, else\n"
 		"                    $TRACKER_LISTEN_ADDR, else ipc://<rundir>/events.sock)\n"
-		"  --ipc-mode MODE   permissions of ipc:// sockets, octal (default 0660)\n"
+		"  --ipc-mode MODE   permissions of ipc:// sockets, octal, no bits for others\n"
+		"                    (default 0660)\n"
+		"  --tls-cert FILE   PEM certificate for tls+tcp:// addresses\n"
+		"  --tls-key FILE    its PEM private key (unencrypted)\n"
+		"  --tls-ca FILE     PEM CA certificates: subscribers must present a\n"
+		"                    certificate they signed (without: anyone may subscribe)\n"
+		"  --insecure-tcp    allow tcp:// to a non-loopback address: anyone who\n"
+		"                    reaches it reads every event, unencrypted\n"
 		"  --sendbuf N       messages queued per subscriber before its oldest is dropped\n"
 		"                    (1..8192, default %d)\n"
 		"  --start-grace MS  at start, wait up to MS for a first subscriber before\n"
 		"                    publishing what ring #2 holds (default %d; 0: don't)\n"
-		"  --config FILE     configuration file, section [publisher] (default %s)\n"
-		"  --help            this text\n",
+		"  --config FILE     configuration file, section [publisher] (default %s)\n",
 		NERRF_DEFAULT_RUNDIR, DEFAULT_SENDBUF, DEFAULT_START_GRACE_MS, NERRF_CONF_DEFAULT);
+	pj_usage(f);
+	fprintf(f, "  --check-config    print the configuration in force (file, flags and\n"
+		"                    environment), then exit\n"
+		"  --help            this text\n");
 }
 
-static const struct option longopts[] = {
-	{"rundir", required_argument, NULL, 'r'},
-	{"listen", required_argument, NULL, 'l'},
-	{"ipc-mode", required_argument, NULL, 'm'},
-	{"sendbuf", required_argument, NULL, 'b'},
-	{"start-grace", required_argument, NULL, 'g'},
-	{"config", required_argument, NULL, 'c'},
-	{"help", no_argument, NULL, 'h'},
-	{0},
-};
-
-static int parse_int(const char *s, int base, long lo, long hi, const char *what, int *out)
+static int opt_listen(void *o, const char *arg, char *err, size_t errlen)
 {
-	char *end;
-	errno = 0;
-	long v = strtol(s, &end, base);
-	if (errno || end == s || *end || v < lo || v > hi) {
-		fprintf(stderr,
-			"nerrf-publisher: %s '%s' is invalid: give a number from %ld to %ld%s\n",
-			what, s, lo, hi, base == 8 ? " in octal (e.g. 0660)" : "");
-		return -1;
-	}
-	*out = (int)v;
+	return add_listen_list(o, arg, false, err, errlen);
+}
+
+/* The last of --journal and --no-journal wins, as for any option given twice. */
+static int opt_journal(void *o, const char *arg, char *err, size_t errlen)
+{
+	struct opts *op = o;
+	(void)err, (void)errlen;
+	op->journal.j.dir = arg;
+	op->journal.off = false;
 	return 0;
 }
 
-/* 0 ok, 1 exit successfully (--help), -1 error. */
-static int parse_args(int argc, char **argv, struct opts *o)
+static int opt_no_journal(void *o, const char *arg, char *err, size_t errlen)
+{
+	(void)arg, (void)err, (void)errlen;
+	((struct opts *)o)->journal.off = true;
+	return 0;
+}
+
+#define O struct opts
+/* The options; also the [publisher] keys. */
+static const struct nerrf_opt table[] = {
+	NOPT_STR("rundir", O, rundir),
+	NOPT_FN("listen", opt_listen),
+	/* Any local user who can connect reads every event of the host. */
+	NOPT_MODE("ipc-mode", O, ipc_mode, 0007),
+	NOPT_UINT("sendbuf", O, sendbuf, 1, 8192),
+	NOPT_DURATION("start-grace", O, start_grace_ms, NERRF_MS, 0, 60000),
+	NOPT_STR("tls-cert", O, tls.cert),
+	NOPT_STR("tls-key", O, tls.key),
+	NOPT_STR("tls-ca", O, tls.ca),
+	NOPT_FLAG("insecure-tcp", O, insecure_tcp),
+	NOPT_IGNORE("config"),
+	NOPT_FN("journal", opt_journal),
+	NOPT_ACTION("no-journal", opt_no_journal),
+	NOPT_SIZE("journal-segment-bytes", O, journal.j.segment_bytes, 64 << 10, 1ull << 32, false),
+	/* Room for the largest record a subscriber accepts by default, at least. */
+	NOPT_SIZE("journal-queue-bytes", O, journal.j.queue_bytes, 4 << 20, 1ull << 32, false),
+	NOPT_DURATION("journal-sync-ms", O, journal.j.sync_ms, NERRF_MS, 1, 3600000),
+	NOPT_SIZE("journal-sync-bytes", O, journal.j.sync_bytes, 4096, 1ull << 32, false),
+	NOPT_SIZE("journal-max-bytes", O, journal.j.max_bytes, 1 << 20, 1ull << 50, false),
+	NOPT_DURATION("journal-max-age", O, journal.j.max_age_s, NERRF_S, 1, 100ull * 365 * 86400),
+	NOPT_STR("replay-listen", O, journal.replay_url),
+	NOPT_HELP(usage),
+	NOPT_VERSION("nerrf-publisher"),
+	NOPT_FLAG("check-config", O, check),
+	NOPT_END,
+};
+#undef O
+static struct option longopts[sizeof(table) / sizeof(table[0])];
+
+/*
+ * Events leave the host only encrypted, unless asked otherwise: plain tcp://
+ * to anything but loopback needs --insecure-tcp, and says what it exposes.
+ */
+static int check_network(const struct opts *o)
+{
+	bool tls = false;
+	char host[256];
+
+	for (int i = 0; i < o->nlisten; i++) {
+		const char *url = o->listen[i];
+		switch (nerrf_url_kind(url)) {
+		case NERRF_URL_TLS:
+			tls = true;
+			if (!o->tls.ca)
+				fprintf(stderr, "nerrf-publisher: warning: %s without --tls-ca: "
+					"subscribers are not authenticated, anyone who reaches it "
+					"reads every event\n", url);
+			break;
+		case NERRF_URL_PLAIN:
+			if (nerrf_host_is_loopback(nerrf_url_host(url, host, sizeof(host))))
+				break;
+			if (!o->insecure_tcp) {
+				fprintf(stderr, "nerrf-publisher: refusing %s: plain tcp to a "
+					"non-loopback address is neither authenticated nor "
+					"encrypted; listen on tls+tcp:// with --tls-cert, --tls-key "
+					"and --tls-ca, or pass --insecure-tcp\n", url);
+				return -1;
+			}
+			fprintf(stderr, "nerrf-publisher: warning: --insecure-tcp: %s is "
+				"unauthenticated and unencrypted, anyone who reaches it reads every "
+				"event\n", url);
+			break;
+		case NERRF_URL_LOCAL:
+			break;
+		}
+	}
+	if (!tls && (o->tls.cert || o->tls.key || o->tls.ca))
+		fprintf(stderr, "nerrf-publisher: warning: --tls-cert, --tls-key and --tls-ca "
+			"apply to tls+tcp:// addresses, and none is configured\n");
+	return 0;
+}
+
+/* What a reload changes at once; the rest takes a restart. */
+static const char *const live_keys[] = {"sendbuf", NULL};
+
+/* The merged argv ca: 0 ok, 1 exit successfully (--help), -1 error. */
+static int parse_args(const struct nerrf_conf_argv *ca, struct opts *o)
 {
 	o->rundir = NERRF_DEFAULT_RUNDIR;
 	o->ipc_mode = DEFAULT_IPC_MODE;
 	o->sendbuf = DEFAULT_SENDBUF;
 	o->start_grace_ms = DEFAULT_START_GRACE_MS;
+	pj_defaults(&o->journal);
 
-	int c;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			o->rundir = optarg;
-			break;
-		case 'l':
-			if (add_listen_list(o, optarg, false) != 0)
-				return -1;
-			break;
-		case 'm':
-			if (parse_int(optarg, 8, 0, 0777, "--ipc-mode", &o->ipc_mode) != 0)
-				return -1;
-			break;
-		case 'b':
-			if (parse_int(optarg, 10, 1, 8192, "--sendbuf", &o->sendbuf) != 0)
-				return -1;
-			break;
-		case 'g':
-			if (parse_int(optarg, 10, 0, 60000, "--start-grace", &o->start_grace_ms) != 0)
-				return -1;
-			break;
-		case 'c':
-			break; /* consumed by nerrf_conf_load */
-		case 'h':
-			usage(stdout);
-			return 1;
-		default:
-			usage(stderr);
-			return -1;
-		}
+	char err[512];
+	int rc = nerrf_opt_parse(table, longopts, ca, o, err, sizeof(err));
+	if (rc == 1) /* --help, --version */
+		return 1;
+	if (rc == -1)
+		goto bad;
+	if (rc == -2) {
+		usage(stderr);
+		return -1;
 	}
-	if (optind < argc) {
-		fprintf(stderr, "nerrf-publisher: unexpected argument '%s' (see --help)\n",
-			argv[optind]);
+	if (rc == -3) {
+		fprintf(stderr, "nerrf-publisher: %s\n", err);
 		return -1;
 	}
 	const char *env;
-	if (o->nlisten == 0 && (env = getenv("NERRF_LISTEN")) && *env)
-		return add_listen_list(o, env, false);
-	if (o->nlisten == 0 && (env = getenv("TRACKER_LISTEN_ADDR")) && *env)
-		return add_listen_list(o, env, true);
+	if (o->nlisten == 0 && (env = getenv("NERRF_LISTEN")) && *env &&
+	    add_listen_list(o, env, false, err, sizeof(err)) != 0) {
+		fprintf(stderr, "nerrf-publisher: NERRF_LISTEN: %s\n", err);
+		return -1;
+	}
+	if (o->nlisten == 0 && (env = getenv("TRACKER_LISTEN_ADDR")) && *env &&
+	    add_listen_list(o, env, true, err, sizeof(err)) != 0) {
+		fprintf(stderr, "nerrf-publisher: TRACKER_LISTEN_ADDR: %s\n", err);
+		return -1;
+	}
 	if (o->nlisten == 0) {
 		char *u = malloc(strlen(o->rundir) + 32);
 		if (!u)
@@ -371,37 +497,170 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		sprintf(u, "ipc://%s/events.sock", o->rundir);
 		o->listen[o->nlisten++] = u;
 	}
-	return 0;
+	return check_network(o);
+bad:
+	fprintf(stderr, "nerrf-publisher: %s\n", err);
+	nerrf_conf_origin(ca, optind, "publisher", err, sizeof(err));
+	fprintf(stderr, "nerrf-publisher: the value above is from %s\n", err);
+	return -1;
+}
+
+/* --check-config: the options in force, as a [publisher] section. */
+static void print_opts(const struct opts *o)
+{
+	const struct nerrf_journal_opts *j = &o->journal.j;
+
+	printf("[publisher]\n# changes at SIGHUP:");
+	for (const char *const *k = live_keys; *k; k++)
+		printf(" %s", *k);
+	printf("; the rest at a restart\nrundir = %s\n", o->rundir);
+	for (int i = 0; i < o->nlisten; i++)
+		printf("listen = %s\n", o->listen[i]);
+	printf("ipc-mode = %04o\nsendbuf = %d\nstart-grace = %d\n", (unsigned)o->ipc_mode, o->sendbuf,
+	       o->start_grace_ms);
+	if (o->tls.cert)
+		printf("tls-cert = %s\n", o->tls.cert);
+	if (o->tls.key)
+		printf("tls-key = %s\n", o->tls.key);
+	if (o->tls.ca)
+		printf("tls-ca = %s\n", o->tls.ca);
+	printf("insecure-tcp = %s\n", o->insecure_tcp ? "true" : "false");
+	if (o->journal.off) {
+		printf("no-journal = true\n");
+		return;
+	}
+	printf("journal = %s\njournal-segment-bytes = %llu\njournal-queue-bytes = %llu\n"
+	       "journal-sync-ms = %llu\njournal-sync-bytes = %llu\njournal-max-bytes = %llu\n"
+	       "journal-max-age = %llu\n", j->dir, (unsigned long long)j->segment_bytes,
+	       (unsigned long long)j->queue_bytes, (unsigned long long)j->sync_ms,
+	       (unsigned long long)j->sync_bytes, (unsigned long long)j->max_bytes,
+	       (unsigned long long)j->max_age_s);
+	if (o->journal.replay_url)
+		printf("replay-listen = %s\n", o->journal.replay_url);
+}
+
+static void free_opts(struct opts *o)
+{
+	for (int i = 0; i < o->nlisten; i++)
+		free(o->listen[i]);
+	o->nlisten = 0;
+}
+
+/* The merged argv we started with (kept: optarg strings point into it), and the last reload's. */
+static struct nerrf_conf_argv boot, cur;
+
+/*
+ * SIGHUP: the subscribers' queue length (--sendbuf) changes at once, for
+ * the subscribers connected too; an invalid file changes nothing.
+ */
+static void reload_conf(int argc, char **argv, nng_socket sock, struct opts *o)
+{
+	struct nerrf_conf_argv next;
+	struct opts n = {0};
+	char err[512];
+	int rv;
+
+	if (nerrf_conf_load(argc, argv, "publisher", longopts, false, &next, err, sizeof(err)) != 0) {
+		fprintf(stderr, "nerrf-publisher: %s\n", err);
+		goto invalid;
+	}
+	if (parse_args(&next, &n) != 0) {
+		free_opts(&n);
+		nerrf_conf_free(&next);
+		goto invalid;
+	}
+	if (nerrf_conf_report("nerrf-publisher", &boot, cur.argv ? &cur : &boot, &next, longopts,
+			      live_keys) > 0 && n.sendbuf != o->sendbuf) {
+		/* nng resizes every subscriber's queue; a shorter one drops its oldest (a gap) */
+		if ((rv = nng_socket_set_int(sock, NNG_OPT_SENDBUF, n.sendbuf)) != 0)
+			fprintf(stderr, "nerrf-publisher: reload: --sendbuf %d: %s; the queues keep "
+				"%d messages\n", n.sendbuf, nng_strerror(rv), o->sendbuf);
+		else
+			o->sendbuf = n.sendbuf;
+	}
+	free_opts(&n);
+	nerrf_conf_free(&cur);
+	cur = next;
+	return;
+invalid:
+	fprintf(stderr, "nerrf-publisher: reload: the configuration is invalid (above): the one "
+		"in force stays; fix it and send SIGHUP again\n");
+}
+
+/* Each loop went round: systemd's watchdog is petted from here alone. */
+static void notify_alive(struct counters *c, const char *ring2)
+{
+	double secs;
+
+	if (!nerrf_notify_due(nerrf_mono_ns(), &secs))
+		return;
+	nerrf_notify_alive("%.1f batches/s to %u subscribers; ring #2 %s",
+			   (double)(c->publisher_seq - c->notified_seq) / secs,
+			   atomic_load(&subscribers), ring2);
+	c->notified_seq = c->publisher_seq;
+}
+
+/*
+ * What ring #2 holds, up to PASS_MAX records at a time: framed, journaled
+ * in one write handed to the kernel before any of them is sent (a kill -9
+ * then loses no batch a subscriber got), then sent. Released records stay
+ * in ring #2 until the loop publishes its tail, after the sends.
+ */
+static int publish_pass(nng_socket s, struct nerrf_ring_cons *r2, struct counters *c)
+{
+	nng_msg *out[PASS_MAX];
+	unsigned n;
+	int e = 0;
+
+	do {
+		const void *rec;
+		size_t len;
+		n = 0;
+		while (n < PASS_MAX && (rec = nerrf_ring_peek(r2, &len, &e))) {
+			if ((out[n] = frame_record(r2, rec, len, c)))
+				n++;
+			nerrf_ring_release(r2);
+		}
+		if (c->journal)
+			nerrf_journal_submit(c->journal);
+		for (unsigned i = 0; i < n; i++)
+			send_msg(s, out[i], c);
+		notify_alive(c, "attached");
+	} while (n == PASS_MAX);
+	return e;
 }
 
 /*
  * Waits for the encoder to create ring #2, sending stats meanwhile so
  * subscribers see which hop is missing. NULL when stopped or on a hard error.
  */
-static struct nerrf_ring *attach_ring2(const char *path, nng_socket s, struct counters *c)
+static struct nerrf_ring_cons *attach_ring2(const char *path, nng_socket s, struct counters *c)
 {
 	bool told = false;
 	while (!stop) {
-		struct nerrf_ring *r;
+		struct nerrf_ring_cons *r;
 		const char *msg = NULL;
-		int rv = nerrf_ring_open_consumer(path, &r, &msg);
+		int rv = nerrf_ring_connect(path, &r, &msg);
 		if (rv == 0)
 			return r;
-		if (rv != -EAGAIN) {
-			fprintf(stderr, "nerrf-publisher: cannot attach to %s: %s%s%s\n", path,
-				rv <= -1000 ? "incompatible ring" : strerror(-rv), msg ? "; " : "",
-				msg ? msg : "");
+		if (rv != -EAGAIN && rv != -EBUSY) {
+			fprintf(stderr, "nerrf-publisher: cannot attach to ring #2 at %s: %s%s%s\n",
+				path, nerrf_ring_strerror(rv), msg ? "; " : "", msg ? msg : "");
 			return NULL;
 		}
 		if (!told)
-			fprintf(stderr, "nerrf-publisher: waiting for the encoder to create %s\n",
-				path);
+			fprintf(stderr, "nerrf-publisher: waiting for ring #2 at %s: %s\n", path,
+				msg);
 		told = true;
-		uint64_t t = now_ns(CLOCK_MONOTONIC);
-		if (t - c->last_own_stats_ns >= STATS_INTERVAL_NS) {
+		if (c->journal)
+			nerrf_journal_poll(c->journal);
+		uint64_t t = nerrf_mono_ns();
+		if (t - c->last_encoder_stats_ns >= ENCODER_SILENT_NS &&
+		    t - c->last_own_stats_ns >= STATS_INTERVAL_NS) {
 			send_own_stats(s, NULL, c);
 			c->last_own_stats_ns = t;
 		}
+		notify_alive(c, "awaited (no encoder)");
 		usleep(50 * 1000);
 	}
 	return NULL;
@@ -409,22 +668,33 @@ static struct nerrf_ring *attach_ring2(const char *path, nng_socket s, struct co
 
 int main(int argc, char **argv)
 {
-	struct nerrf_conf_argv ca = {0};
+	struct nerrf_conf_argv *ca = &boot;
 	struct opts o = {0};
 	struct counters c = {0};
-	struct nerrf_ring *r2 = NULL;
+	struct nerrf_ring_cons *r2 = NULL;
 	nng_socket sock = NNG_SOCKET_INITIALIZER;
+	nng_tls_config *tls = NULL;
 	bool sock_open = false;
 	char err[512], path[4096];
+	struct nerrf_ratelimit corrupt_log = {0};
 	int ret = 1, rv;
 
-	if (nerrf_conf_load(argc, argv, "publisher", longopts, false, &ca, err, sizeof(err)) != 0) {
+	struct sigaction sa = {.sa_handler = on_signal};
+	/* first: a SIGHUP while we start must not end us */
+	sigaction(SIGHUP, &sa, NULL);
+	nerrf_opt_longopts(table, longopts);
+	if (nerrf_conf_load(argc, argv, "publisher", longopts, false, ca, err, sizeof(err)) != 0) {
 		fprintf(stderr, "nerrf-publisher: %s\n", err);
 		goto out;
 	}
-	rv = parse_args(ca.argc, ca.argv, &o);
+	rv = parse_args(ca, &o);
 	if (rv != 0) {
 		ret = rv > 0 ? 0 : 2;
+		goto out;
+	}
+	if (o.check) {
+		print_opts(&o);
+		ret = 0;
 		goto out;
 	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", o.rundir, NERRF_RING2_NAME) >=
@@ -433,7 +703,6 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -451,9 +720,40 @@ int main(int argc, char **argv)
 			nng_strerror(rv));
 		goto out;
 	}
-	for (int i = 0; i < o.nlisten; i++)
-		if (start_listener(sock, o.listen[i], o.ipc_mode) != 0)
+	/* Certificates are read now: the seccomp allowlist will not let files be opened later. */
+	for (int i = 0; i < o.nlisten && !tls; i++) {
+		if (nerrf_url_kind(o.listen[i]) != NERRF_URL_TLS)
+			continue;
+		if (nerrf_tls_config(&tls, true, &o.tls, err, sizeof(err)) != 0) {
+			fprintf(stderr, "nerrf-publisher: %s\n", err);
 			goto out;
+		}
+	}
+	for (int i = 0; i < o.nlisten; i++)
+		if (start_listener(sock, o.listen[i], o.ipc_mode, tls) != 0)
+			goto out;
+	if (!o.journal.off) {
+		char url[4200];
+		if (nerrf_journal_open(&o.journal.j, &c.journal, err, sizeof(err)) != 0) {
+			fprintf(stderr, "nerrf-publisher: %s\n", err);
+			goto out;
+		}
+		/* publisher_seq names a batch for as long as the journal keeps it. */
+		c.publisher_seq = nerrf_journal_last_seq(c.journal);
+		snprintf(url, sizeof(url), "ipc://%s/replay.sock", o.rundir);
+		if (replay_start(o.journal.replay_url ? o.journal.replay_url : url, o.ipc_mode,
+				 o.journal.j.dir, c.journal) != 0)
+			goto out;
+		fprintf(stderr, "nerrf-publisher: journal %s, continuing after publisher_seq %llu\n",
+			o.journal.j.dir, (unsigned long long)c.publisher_seq);
+	}
+	/* after the journal's io_uring and the replay thread exist: the filter binds every thread */
+	if (pub_sandbox(err, sizeof(err)) != 0) {
+		fprintf(stderr, "nerrf-publisher: %s\n", err);
+		goto out;
+	}
+	c.notified_seq = c.publisher_seq;
+	nerrf_notify_ready("listening on %s%s", o.listen[0], o.nlisten > 1 ? " and more" : "");
 
 	r2 = attach_ring2(path, sock, &c);
 	if (!r2) {
@@ -465,35 +765,66 @@ int main(int argc, char **argv)
 	 * interval; what we sent before they are back would be lost to them. The
 	 * encoder waits on a full ring #2 meanwhile, so nothing is dropped.
 	 */
-	for (uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)o.start_grace_ms * 1000000;
-	     !stop && atomic_load(&subscribers) == 0 && now_ns(CLOCK_MONOTONIC) < end;)
+	for (uint64_t end = nerrf_mono_ns() + (uint64_t)o.start_grace_ms * 1000000;
+	     !stop && atomic_load(&subscribers) == 0 && nerrf_mono_ns() < end;) {
+		notify_alive(&c, "held for a first subscriber (--start-grace)");
 		usleep(10 * 1000);
+	}
 	fprintf(stderr, "nerrf-publisher: publishing %s\n", path);
 
 	while (!stop) {
-		const void *rec;
 		size_t len;
-		int e = 0;
+		int e = publish_pass(sock, r2, &c);
 
-		while ((rec = nerrf_ring_peek(r2, &len, &e))) {
-			publish_record(sock, r2, rec, len, &c);
-			nerrf_ring_release(r2);
+		if (e == -NERRF_RING_EVERSION) {
+			fprintf(stderr, "nerrf-publisher: ring #2: %s\n",
+				nerrf_ring_cons_corruption(r2));
+			goto out;
 		}
 		if (e) {
-			fprintf(stderr,
-				"nerrf-publisher: ring #2 is corrupt; skipped %zu bytes and "
-				"resynchronised (counted in the ring's corrupt_bytes)\n",
-				nerrf_ring_resync(r2));
+			size_t lost = nerrf_ring_resync(r2);
+			uint64_t held;
+			if (nerrf_ratelimit(&corrupt_log, nerrf_mono_ns(), &held))
+				fprintf(stderr,
+					"nerrf-publisher: ring #2 is corrupt (%s); skipped %zu bytes "
+					"and resynchronised (counted in ring2_corrupt_resets and "
+					"ring2_corrupt_bytes; %llu more reports held back)\n",
+					nerrf_ring_cons_corruption(r2), lost,
+					(unsigned long long)held);
+			continue;
 		}
 		nerrf_ring_consumer_publish(r2);
+		if (c.journal)
+			nerrf_journal_poll(c.journal);
+		/* A gone encoder wrote its last batch before it went: re-check, then move on. */
+		if (nerrf_ring_producer_gone(r2) && !nerrf_ring_peek(r2, &len, &e) && !e) {
+			ring2_stats(r2, &c, &c.r2_base);
+			nerrf_ring_cons_close(r2);
+			fprintf(stderr, "nerrf-publisher: the encoder went away; ring #2 drained, "
+				"waiting for the next one\n");
+			if (!(r2 = attach_ring2(path, sock, &c)))
+				break;
+			continue;
+		}
 
-		uint64_t t = now_ns(CLOCK_MONOTONIC);
+		if (reload) {
+			reload = 0;
+			reload_conf(argc, argv, sock, &o);
+		}
+		uint64_t t = nerrf_mono_ns();
 		if (t - c.last_encoder_stats_ns >= ENCODER_SILENT_NS &&
 		    t - c.last_own_stats_ns >= STATS_INTERVAL_NS) {
 			send_own_stats(sock, r2, &c);
 			c.last_own_stats_ns = t;
 		}
-		rv = nerrf_ring_wait(r2, 250);
+		notify_alive(&c, "attached");
+		/*
+		 * Completions are reaped here, within 50 ms while writes are in
+		 * flight (replay serves up to the last completed record, and its
+		 * clients retry for 2 s): waking after 2 ms, as before, cost a
+		 * wakeup per batch on a quiet host.
+		 */
+		rv = nerrf_ring_wait(r2, c.journal && nerrf_journal_busy(c.journal) ? 50 : 250);
 		if (rv != 0 && rv != -ETIMEDOUT && rv != -EINTR) {
 			fprintf(stderr, "nerrf-publisher: waiting on ring #2 failed: %s\n",
 				strerror(-rv));
@@ -502,12 +833,16 @@ int main(int argc, char **argv)
 	}
 	ret = 0;
 out:
+	replay_stop();
+	nerrf_journal_close(c.journal);
 	if (sock_open)
 		nng_close(sock);
+	if (tls)
+		nng_tls_config_free(tls);
 	if (r2)
-		nerrf_ring_close(r2);
-	for (int i = 0; i < o.nlisten; i++)
-		free(o.listen[i]);
-	nerrf_conf_free(&ca);
+		nerrf_ring_cons_close(r2);
+	free_opts(&o);
+	nerrf_conf_free(&cur);
+	nerrf_conf_free(ca);
 	return ret;
 }

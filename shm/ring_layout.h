@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
 /*
- * On-file layout of a ring: private to shm/ and its tests (which corrupt it
- * on purpose). Changing anything here means bumping RING_VERSION.
+ * Layout of a ring's memory file: private to shm/ and its tests (which
+ * corrupt it on purpose). Changing anything here means bumping RING_VERSION.
  */
 #ifndef NERRF_RING_LAYOUT_H
 #define NERRF_RING_LAYOUT_H
@@ -10,20 +10,18 @@
 #include <stdint.h>
 
 #define RING_MAGIC 0x31474e4952465245ULL /* "ERFRING1" little-endian */
-#define RING_VERSION 2u
+#define RING_VERSION 3u
 #define RING_MIN_CAP (4ULL << 10)
 #define RING_MAX_CAP (1ULL << 30)
 
 #define REC_HDR 8u
-#define REC_PAD 0x80000000u     /* len: padding up to the end of the data area */
-#define REC_RESTART 0x40000000u /* len: a (re)attached producer starts its seq here */
-#define REC_FLAGS (REC_PAD | REC_RESTART)
+#define REC_PAD 0x80000000u /* len: padding up to the end of the data area */
 
 #define RING_LINE 64
 
 struct ring_hdr {
-	/* identity: written once per generation by the producer */
-	uint64_t magic; /* written last, so a zero magic means "initialising" */
+	/* identity: written once by the producer, restored by it after a scribble */
+	uint64_t magic;
 	uint32_t version;
 	uint32_t hdr_size;
 	uint64_t capacity;
@@ -38,7 +36,8 @@ struct ring_hdr {
 	uint64_t wakeups;
 	uint64_t prod_want;     /* free bytes the sleeping producer waits for */
 	uint32_t prod_sleeping; /* futex: producer waits for space */
-	uint8_t _pad1[RING_LINE - 52];
+	uint32_t _pad1;
+	uint64_t tail_refused;  /* the consumer's tail the producer found out of its reach */
 
 	/* consumer line */
 	uint64_t tail;          /* byte position after the last released record */
@@ -56,17 +55,28 @@ struct ring_hdr {
 _Static_assert(sizeof(struct ring_hdr) == 4 * RING_LINE, "header lines");
 _Static_assert(offsetof(struct ring_hdr, head) == RING_LINE, "producer line");
 _Static_assert(offsetof(struct ring_hdr, tail) == 2 * RING_LINE, "consumer line");
+_Static_assert(offsetof(struct ring_hdr, tail_refused) == 2 * RING_LINE - 8, "producer line");
 _Static_assert(offsetof(struct ring_hdr, corrupt_resets) == 3 * RING_LINE, "corruption line");
 
-struct nerrf_ring;
+/* ---- hooks for tests only ---- */
+
+struct nerrf_ring_prod;
+struct nerrf_ring_cons;
 
 /*
- * For tests: a consumer handle on the producer handle's own mapping, so that
+ * A consumer handle on the producer handle's own mapping, so that
  * ThreadSanitizer, which tracks addresses, sees both sides touch the same
- * memory. Production consumers use nerrf_ring_open_consumer().
+ * memory. Production consumers use nerrf_ring_attach().
  */
-int ring_consumer_view(const struct nerrf_ring *producer, struct nerrf_ring **out);
-/* For tests: where this handle mapped the data area (capacity bytes). */
-void *ring_data_area(const struct nerrf_ring *r);
+int nerrf_ring__test_consumer_view(const struct nerrf_ring_prod *p,
+				   struct nerrf_ring_cons **out);
+
+/* Where a handle mapped the data area, and the bounds it keeps privately. */
+struct nerrf_ring__test_area {
+	const uint8_t *data;
+	size_t cap, max_rec;
+};
+struct nerrf_ring__test_area nerrf_ring__test_prod_area(const struct nerrf_ring_prod *p);
+struct nerrf_ring__test_area nerrf_ring__test_cons_area(const struct nerrf_ring_cons *c);
 
 #endif /* NERRF_RING_LAYOUT_H */

@@ -16,6 +16,14 @@
 
 #define TEST_SKIP 77
 
+/* scripts/test sets NERRF_TEST_SCALE=sanitize for the ASan/UBSan and TSan runs:
+ * smaller counts, more time. */
+static inline int scale_sanitize(void)
+{
+	const char *s = getenv("NERRF_TEST_SCALE");
+	return s && strcmp(s, "sanitize") == 0;
+}
+
 static inline __attribute__((noreturn, format(printf, 3, 4))) void
 test_fail_at(const char *file, int line, const char *fmt, ...)
 {

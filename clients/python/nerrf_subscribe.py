@@ -1,133 +1,121 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Example nerrf subscriber: prints events as JSON lines.
+"""Prints nerrf events as JSON lines: a small command over the nerrf package.
 
-Uses Debian's python3-protobuf and libnng through ctypes (Debian has no
-pynng). trace_pb2 is generated from proto/trace.proto:
+The JSON is protobuf's own proto3 mapping with trace.proto's field names
+(json_format, preserving_proto_field_name=True): zero values left out,
+64-bit integers as strings, bytes as base64. Stats lines are {"stats": {...}}.
 
-    protoc --python_out=DIR -I proto proto/trace.proto
-    PYTHONPATH=DIR ./nerrf_subscribe.py --url ipc:///run/nerrf/events.sock
+    ./nerrf_subscribe.py --url ipc:///run/nerrf/events.sock --count 10
 
-The build does this into build/clients/python. Framing: docs/PROTOCOL.md.
+The nerrf package must be importable: installed (meson install, or pip install
+clients/python), or from a build tree (PYTHONPATH=build/clients/python, where
+the build puts the package with its generated trace_pb2). Framing:
+docs/PROTOCOL.md. A tls+tcp:// publisher takes --tls-ca, and --tls-cert with
+--tls-key.
 """
 import argparse
-import ctypes
-import ctypes.util
+import datetime
 import json
 import sys
 
 try:
-    import trace_pb2
+    import nerrf
     from google.protobuf import json_format
 except ImportError as e:
-    sys.exit("nerrf_subscribe: %s: install python3-protobuf and generate trace_pb2.py "
-             "(protoc --python_out=DIR -I proto proto/trace.proto; PYTHONPATH=DIR)" % e)
+    sys.exit("nerrf_subscribe: %s: install python3-protobuf and the nerrf package "
+             "(meson install, or pip install --no-build-isolation clients/python), or set "
+             "PYTHONPATH=<build>/clients/python" % e)
 
-TOPIC_EVENTS = b"EVB1"
-TOPIC_STATS = b"STS1"
-NNG_FLAG_ALLOC = 1
-NNG_FLAG_NONBLOCK = 2
-NNG_ETIMEDOUT = 5
+from nerrf.subscriber import MAX_EVENTS, MAX_MESSAGE_BYTES
 
 
-class Nng:
-    """The handful of libnng calls a subscriber needs."""
+def warn(text):
+    print("nerrf_subscribe: " + text, file=sys.stderr, flush=True)
 
-    def __init__(self):
-        name = ctypes.util.find_library("nng") or "libnng.so.1"
-        try:
-            self.lib = ctypes.CDLL(name)
-        except OSError as e:
-            sys.exit("nerrf_subscribe: cannot load libnng (%s): apt-get install libnng1" % e)
-        lib = self.lib
-        # nng_socket is a struct holding one uint32: passed like a uint32.
-        lib.nng_sub0_open.argtypes = [ctypes.POINTER(ctypes.c_uint32)]
-        lib.nng_socket_set.argtypes = [ctypes.c_uint32, ctypes.c_char_p, ctypes.c_void_p,
-                                       ctypes.c_size_t]
-        lib.nng_socket_set_ms.argtypes = [ctypes.c_uint32, ctypes.c_char_p, ctypes.c_int32]
-        lib.nng_dial.argtypes = [ctypes.c_uint32, ctypes.c_char_p, ctypes.c_void_p, ctypes.c_int]
-        lib.nng_recv.argtypes = [ctypes.c_uint32, ctypes.c_void_p,
-                                 ctypes.POINTER(ctypes.c_size_t), ctypes.c_int]
-        lib.nng_free.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
-        lib.nng_close.argtypes = [ctypes.c_uint32]
-        lib.nng_strerror.restype = ctypes.c_char_p
 
-    def check(self, rv, what):
-        if rv != 0:
-            sys.exit("nerrf_subscribe: %s: %s" % (what, self.lib.nng_strerror(rv).decode()))
-
-    def subscribe(self, url, topics):
-        s = ctypes.c_uint32()
-        self.check(self.lib.nng_sub0_open(ctypes.byref(s)), "nng_sub0_open")
-        self.sock = s.value
-        for t in topics:
-            self.check(self.lib.nng_socket_set(self.sock, b"sub:subscribe", t, len(t)),
-                       "subscribe")
-        self.check(self.lib.nng_socket_set_ms(self.sock, b"recv-timeout", 500), "recv-timeout")
-        # Non-blocking dial: nng keeps retrying until the publisher listens.
-        self.check(self.lib.nng_dial(self.sock, url.encode(), None, NNG_FLAG_NONBLOCK),
-                   "dial %s (give the publisher's address with --url)" % url)
-
-    def recv(self):
-        """One message as bytes, or None on timeout."""
-        buf = ctypes.c_void_p()
-        size = ctypes.c_size_t()
-        rv = self.lib.nng_recv(self.sock, ctypes.byref(buf), ctypes.byref(size), NNG_FLAG_ALLOC)
-        if rv == NNG_ETIMEDOUT:
-            return None
-        self.check(rv, "receive")
-        data = ctypes.string_at(buf, size.value)
-        self.lib.nng_free(buf, size)
-        return data
-
-    def close(self):
-        self.lib.nng_close(self.sock)
+def resume_point(s):
+    """SEQ, @UNIX-SECONDS or an ISO 8601 / RFC 3339 time, as nerrf tail --from."""
+    if s.isdigit():
+        return int(s)
+    try:
+        if s.startswith("@"):
+            return datetime.datetime.fromtimestamp(float(s[1:]), datetime.timezone.utc)
+        return datetime.datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            "want a publisher_seq (a number), @unix-seconds or an RFC 3339 time such as "
+            "2025-01-31T22:00:00Z, not %r" % s) from None
 
 
 def main():
     ap = argparse.ArgumentParser(description="Print nerrf events as JSON lines.")
-    ap.add_argument("--url", default="ipc:///run/nerrf/events.sock")
+    ap.add_argument("--url", default=nerrf.DEFAULT_URL)
     ap.add_argument("--pid", type=int, help="only events of this process")
     ap.add_argument("--count", type=int, default=0, help="exit after this many events")
     ap.add_argument("--stats", action="store_true", help="also print stats messages")
+    ap.add_argument("--wait", action="store_true",
+                    help="wait for a publisher that is not there yet")
+    ap.add_argument("--from", dest="resume_from", type=resume_point, metavar="SEQ|@S|TIME",
+                    help="first what the publisher's journal holds from this publisher_seq "
+                    "or time, then live, without a gap or a duplicate")
+    ap.add_argument("--replay-url", help="the publisher's replay endpoint (default: "
+                    "replay.sock beside an ipc:// --url)")
+    ap.add_argument("--max-events", type=int, default=MAX_EVENTS,
+                    help="drop (and count) batches of more events (default %(default)s)")
+    ap.add_argument("--max-message-bytes", type=int, default=MAX_MESSAGE_BYTES,
+                    help="largest message accepted; nng closes the connection on a larger "
+                    "one (default %(default)s)")
+    ap.add_argument("--tls-ca", help="tls+tcp://: PEM CA that signed the publisher's certificate")
+    ap.add_argument("--tls-cert", help="tls+tcp://: this subscriber's PEM certificate")
+    ap.add_argument("--tls-key", help="tls+tcp://: its unencrypted PEM private key")
+    ap.add_argument("--tls-server-name", help="name the publisher's certificate must carry "
+                    "(default: the host in --url)")
     args = ap.parse_args()
 
-    nng = Nng()
-    nng.subscribe(args.url, [TOPIC_EVENTS] + ([TOPIC_STATS] if args.stats else []))
-    printed, last_seq = 0, 0
+    def on_gap(gap):
+        if gap.kind == "too_many_events":
+            warn("dropped batch publisher_seq %d of %d events, more than --max-events %d "
+                 "(%d batches, %d events dropped so far)"
+                 % (gap.first, gap.events, args.max_events, sub.dropped_batches,
+                    sub.dropped_events))
+        elif gap.kind == "publisher_seq":
+            warn("missed %d batches: this subscriber read too slowly, or a message above "
+                 "--max-message-bytes closed the connection" % gap.count)
+        else:
+            warn(str(gap))
+
+    topics = ("events", "stats") if args.stats else ("events",)
     try:
-        while not args.count or printed < args.count:
-            msg = nng.recv()
-            if msg is None:
-                continue
-            topic, body = msg[:4], msg[4:]
-            if topic == TOPIC_STATS:
-                st = trace_pb2.Stats()
-                st.ParseFromString(body)
+        sub = nerrf.Subscriber(args.url, topics, resume_from=args.resume_from,
+                               replay_url=args.replay_url, on_gap=on_gap, wait=args.wait,
+                               max_events=args.max_events,
+                               max_message_bytes=args.max_message_bytes,
+                               tls_ca=args.tls_ca, tls_cert=args.tls_cert,
+                               tls_key=args.tls_key, tls_server_name=args.tls_server_name)
+    except (nerrf.NerrfError, ValueError) as e:
+        sys.exit("nerrf_subscribe: %s" % e)
+    printed = 0
+    try:
+        for m in sub.messages():
+            if isinstance(m, nerrf.trace_pb2.Stats):
                 print(json.dumps({"stats": json_format.MessageToDict(
-                    st, preserving_proto_field_name=True)}), flush=True)
+                    m, preserving_proto_field_name=True)}), flush=True)
                 continue
-            if topic != TOPIC_EVENTS:
-                continue
-            batch = trace_pb2.EventBatch()
-            batch.ParseFromString(body)
-            if last_seq and batch.publisher_seq > last_seq + 1:
-                print("nerrf_subscribe: missed %d batches" % (batch.publisher_seq - last_seq - 1),
-                      file=sys.stderr, flush=True)
-            last_seq = batch.publisher_seq
-            for ev in batch.events:
+            for ev in m.events:
                 if args.pid is not None and ev.pid != args.pid:
                     continue
-                d = json_format.MessageToDict(ev, preserving_proto_field_name=True)
-                print(json.dumps(d), flush=True)
+                print(json.dumps(json_format.MessageToDict(ev, preserving_proto_field_name=True)),
+                      flush=True)
                 printed += 1
-                if args.count and printed >= args.count:
-                    break
-    except KeyboardInterrupt:
+                if printed == args.count:
+                    return
+    except nerrf.NerrfError as e:
+        sys.exit("nerrf_subscribe: %s" % e)
+    except (KeyboardInterrupt, BrokenPipeError):
         pass
-    except BrokenPipeError:
-        pass
-    nng.close()
+    finally:
+        sub.close()
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * nerrf-subscribe --stats prints the stats messages as {"stats": {...}}
- * lines, with the encoder's fields and the publisher's appended ones, and
+ * lines (proto3 JSON), with the encoder's fields and the publisher's appended ones, and
  * still prints events.
  */
 #include "rusttest.h"
@@ -25,21 +25,27 @@ int main(void)
 	size_t n = pt_make_stats(rec, sizeof(rec), 2.5);
 	CHECK(pt_put(env.r2, rec, n) == 0);
 
-	static const char head[] = "{\"stats\": {\"hostname\": \"testhost\", \"loss\": "
-				   "{\"kernel_emitted\": \"7\"}, \"events_per_sec\": 2.5, ";
-	const char *line = NULL;
-	for (uint64_t end = pt_now_ms() + 10000; !line && pt_now_ms() < end; usleep(20000))
-		line = strstr(pt_slurp(out), head);
-	CHECK(line != NULL, "no stats line from the encoder's Stats: %s", pt_slurp(out));
-	static const char tail[] = "\"stage_state\": \"encoder=up\"}}\n";
-	const char *eol = strchr(line, '\n');
-	CHECK(eol && strncmp(eol + 1 - strlen(tail), tail, strlen(tail)) == 0, "%s", line);
-	CHECK(strstr(line, "\"ring2_capacity\": \"") != NULL, "appended fields: %s", line);
-	CHECK(strstr(line, "\"subscribers\": 2") != NULL, "appended fields: %s", line);
-	/* Every other stats line is the publisher's own, for the silent encoder. */
-	const char *o = pt_slurp(out);
-	for (const char *l = o, *nl; (nl = strchr(l, '\n')); l = nl + 1)
-		CHECK(strncmp(l, "{\"stats\": {", 11) == 0, "%s", o);
+	/* The encoder's Stats, among the publisher's own (for the silent encoder). */
+	bool found = false;
+	for (uint64_t end = nerrf_mono_ms() + 10000; !found && nerrf_mono_ms() < end; usleep(20000))
+		found = tj_any(pt_slurp(out), "stats.hostname", "testhost");
+	CHECK(found, "no stats line from the encoder's Stats: %s", pt_slurp(out));
+	json_object *l = tj_lines(pt_slurp(out)), *line = NULL;
+	for (size_t i = 0; i < json_object_array_length(l); i++) {
+		json_object *s = tj_line(l, i);
+		CHECK(tj_at(s, "stats") && json_object_object_length(s) == 1, "not a stats line: %s",
+		      json_object_to_json_string(s));
+		if (tj_is(s, "stats.hostname", "testhost"))
+			line = s;
+	}
+	CHECK(line && tj_is(line, "stats.loss.kernel_emitted", "7") &&
+		      json_object_get_double(tj_at(line, "stats.events_per_sec")) == 2.5 &&
+		      tj_is(line, "stats.stage_state", "encoder=up"),
+	      "%s", json_object_to_json_string(line));
+	CHECK(json_object_is_type(tj_at(line, "stats.ring2_capacity"), json_type_string) &&
+		      tj_is(line, "stats.subscribers", "2"),
+	      "appended fields: %s", json_object_to_json_string(line));
+	json_object_put(l);
 
 	n = rt_rich_batch(rec, sizeof(rec), 1);
 	CHECK(pt_put(env.r2, rec, n) == 0);
@@ -47,10 +53,13 @@ int main(void)
 	if (rc < 0)
 		kill(sub, SIGKILL);
 	CHECK(rc == 0, "nerrf-subscribe --stats --count 1 exit %d: %s", rc, pt_slurp(serr));
-	o = pt_slurp(out);
-	CHECK(strstr(o, "\n" RT_LINE0 "\n") != NULL, "the event after the stats: %s", o);
-	CHECK(strcmp(o + strlen(o) - strlen(RT_LINE0) - 1, RT_LINE0 "\n") == 0,
-	      "--count 1 stops after the first event: %s", o);
+	const char *o = pt_slurp(out);
+	l = tj_lines(o);
+	size_t nl = json_object_array_length(l);
+	/* the event after the stats, and --count 1 stops after it */
+	CHECK(nl >= 2 && tj_equal(tj_line(l, nl - 1), RT_LINE0) && tj_at(tj_line(l, nl - 2), "stats"),
+	      "%s", o);
+	json_object_put(l);
 
 	pt_stop(pub);
 	nng_close(st);

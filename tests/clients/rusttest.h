@@ -1,36 +1,42 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Helpers for the clients/rust tests: build nerrf-subscribe with Debian's
- * cargo from the vendored registry, and batches that set every Event field.
- * The publisher side (ring #2, nerrf-publisher, stats) is the publisher
- * tests' pubtest.h.
+ * Helpers for the clients/rust tests: build the nerrf-client crate and its
+ * nerrf-subscribe with Debian's cargo from the vendored registry, and batches that set every Event field.
+ * The publisher side (ring #2, nerrf-publisher, stats) is the shared test
+ * library, tests/lib.
  */
 #ifndef NERRF_RUSTTEST_H
 #define NERRF_RUSTTEST_H
 
-#include "pubtest.h"
+#include "lib/fixture.h"
+#include "lib/records.h"
+#include "lib/spawn.h"
+#include "lib/subscribe.h"
+#include "tjson.h"
 
 #define RT_CARGO "/usr/bin/cargo"
 #define RT_RUSTC "/usr/bin/rustc"
+#define RT_RUSTDOC "/usr/bin/rustdoc"
 
 /*
- * Builds the crate (a no-op when it is up to date) and returns the binary.
- * --locked: a Cargo.lock that no longer matches Debian's crates is an
- * error, not a silent rewrite of the source tree.
+ * Runs cargo with args (NULL-terminated) in the crate, with Debian's
+ * toolchain only, offline, into this build folder, extra environment
+ * variables set (NAME=VALUE, NULL-terminated; may be NULL); returns the
+ * exit status, with cargo's output in log.
  */
-static inline const char *rt_build(void)
+static inline int rt_cargo(const char *log, char *const env[], char *const args[])
 {
-	static char bin[600];
-	char log[600], home[600];
+	char home[600];
 	const char *src = getenv("NERRF_RUST_SRC"), *target = getenv("NERRF_RUST_TARGET");
+	char *argv[16] = {"cargo"};
 
 	if (access(RT_CARGO, X_OK) != 0 || access(RT_RUSTC, X_OK) != 0)
 		test_skip("%s or %s missing: install Debian's cargo and rustc "
 			  "(scripts/install-deps) to test clients/rust", RT_CARGO, RT_RUSTC);
 	CHECK(src && target, "meson test sets NERRF_RUST_SRC and NERRF_RUST_TARGET");
-	snprintf(bin, sizeof(bin), "%s/debug/nerrf-subscribe", target);
-	snprintf(log, sizeof(log), "%s.build-%d.log", target, getpid());
 	snprintf(home, sizeof(home), "%s/cargo-home", target);
+	for (int i = 0; args[i] && i < 14; i++)
+		argv[i + 1] = args[i];
 
 	pid_t pid = fork();
 	CHECK(pid >= 0);
@@ -43,13 +49,34 @@ static inline const char *rt_build(void)
 		setenv("CARGO_TARGET_DIR", target, 1);
 		setenv("CARGO_HOME", home, 1);
 		setenv("RUSTC", RT_RUSTC, 1);
-		execl(RT_CARGO, "cargo", "build", "--offline", "--locked", (char *)NULL);
+		setenv("RUSTDOC", RT_RUSTDOC, 1);
+		for (int i = 0; env && env[i]; i++)
+			putenv(env[i]);
+		execv(RT_CARGO, argv);
 		_exit(127);
 	}
 	int st;
 	CHECK(waitpid(pid, &st, 0) == pid);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "cargo build in %s failed (status %d):\n%s",
-	      src, st, pt_slurp(log));
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/*
+ * Builds the crate (a no-op when it is up to date) and returns the binary.
+ * --locked: a Cargo.lock that no longer matches Debian's crates is an
+ * error, not a silent rewrite of the source tree.
+ */
+static inline const char *rt_build(void)
+{
+	static char bin[600];
+	char log[600];
+	const char *src = getenv("NERRF_RUST_SRC"), *target = getenv("NERRF_RUST_TARGET");
+	char *args[] = {"build", "--offline", "--locked", NULL};
+
+	CHECK(src && target, "meson test sets NERRF_RUST_SRC and NERRF_RUST_TARGET");
+	snprintf(bin, sizeof(bin), "%s/debug/nerrf-subscribe", target);
+	snprintf(log, sizeof(log), "%s.build-%d.log", target, getpid());
+	int st = rt_cargo(log, NULL, args);
+	CHECK(st == 0, "cargo build in %s failed (status %d):\n%s", src, st, pt_slurp(log));
 	unlink(log);
 	CHECK(access(bin, X_OK) == 0, "cargo built no %s", bin);
 	return bin;
@@ -106,6 +133,19 @@ static inline size_t rt_rich_batch(uint8_t *buf, size_t cap, uint64_t batch_seq)
 	ev[0].sample.len = sizeof(sample);
 	ev[0].sample.data = sample;
 	ev[0].trunc_flags = 16;
+	static uint8_t laddr[] = {10, 0, 0, 5}, raddr[] = {93, 184, 216, 34};
+	ev[0].family = 2;
+	ev[0].sock_type = 1;
+	ev[0].protocol = 6;
+	ev[0].local_addr = "10.0.0.5";
+	ev[0].local_port = 40000;
+	ev[0].remote_addr = "93.184.216.34";
+	ev[0].remote_port = 443;
+	ev[0].local_addr_bytes = (ProtobufCBinaryData){sizeof(laddr), laddr};
+	ev[0].remote_addr_bytes = (ProtobufCBinaryData){sizeof(raddr), raddr};
+	ev[0].bytes_received = 1256;
+	ev[0].first_mono_ns = 1000;
+	ev[0].last_mono_ns = 2000;
 	ev[1].pid = 7;
 	ev[1].syscall = "exit";
 	ts2.seconds = 1700000003;
@@ -119,16 +159,10 @@ static inline size_t rt_rich_batch(uint8_t *buf, size_t cap, uint64_t batch_seq)
 	b.events = evp;
 	b.batch_seq = batch_seq;
 	b.hostname = "testhost";
-	struct nerrf_r2_hdr h = {.kind = NERRF_R2_BATCH, .batch_seq = batch_seq, .nevents = 3};
-	size_t len = nerrf__trace__event_batch__get_packed_size(&b);
-	CHECK(sizeof(h) + len <= cap);
-	h.len = (uint32_t)len;
-	memcpy(buf, &h, sizeof(h));
-	nerrf__trace__event_batch__pack(&b, buf + sizeof(h));
-	return sizeof(h) + len;
+	return pt_pack_batch(buf, cap, &b);
 }
 
-/* The lines rt_rich_batch's events print as. */
+/* The values of rt_rich_batch's events in proto3 JSON (docs/PROTOCOL.md, "JSON"). */
 #define RT_LINE0                                                                                 \
 	"{\"ts\": \"2023-11-14T22:13:22.000000001Z\", \"pid\": 4242, \"tid\": 4243, "            \
 	"\"comm\": \"bash\", \"syscall\": \"renameat2\", \"path\": \"/home/u/a \\\"q\\\"\\\\.txt\", " \
@@ -139,7 +173,11 @@ static inline size_t rt_rich_batch(uint8_t *buf, size_t cap, uint64_t batch_seq)
 	"\"fd\": -100, \"seq\": \"77\", \"cpu\": 1, \"mono_ns\": \"123456789\", "                \
 	"\"raw_path\": \"a.txt\", \"arg_flags\": \"1\", \"xattr_name\": \"user.x\", "            \
 	"\"argv\": [\"sh\", \"-c\", \"echo\\t1\"], \"write_entropy\": 7.5, \"sample_len\": 3, "  \
-	"\"sample\": \"TWFu\", \"trunc_flags\": 16}"
+	"\"sample\": \"TWFu\", \"trunc_flags\": 16, \"family\": 2, \"sock_type\": 1, "         \
+	"\"protocol\": 6, \"local_addr\": \"10.0.0.5\", \"local_port\": 40000, "               \
+	"\"remote_addr\": \"93.184.216.34\", \"remote_port\": 443, "                          \
+	"\"local_addr_bytes\": \"CgAABQ==\", \"remote_addr_bytes\": \"XbjYIg==\", "             \
+	"\"bytes_received\": \"1256\", \"first_mono_ns\": \"1000\", \"last_mono_ns\": \"2000\"}"
 #define RT_LINE1 "{\"pid\": 7, \"syscall\": \"exit\"}"
 #define RT_LINE2                                                                                 \
 	"{\"ts\": \"2023-11-14T22:13:23.005Z\", \"pid\": 4242, \"syscall\": \"write\", "         \
@@ -160,12 +198,17 @@ static inline pid_t rt_subscriber(const char *bin, const char *out, const char *
 	return pt_spawn_io(argv, err, out);
 }
 
-static inline unsigned rt_lines(const char *s)
+/* Whether the lines of out hold the values of the JSON objects want (NULL-terminated). */
+static inline bool rt_same(const char *out, const char *const want[])
 {
-	unsigned n = 0;
-	for (; *s; s++)
-		n += *s == '\n';
-	return n;
+	json_object *l = tj_lines(out);
+	size_t n = 0;
+	bool same = true;
+	for (; want[n]; n++)
+		same = same && n < json_object_array_length(l) && tj_equal(tj_line(l, n), want[n]);
+	same = same && n == json_object_array_length(l);
+	json_object_put(l);
+	return same;
 }
 
 #endif /* NERRF_RUSTTEST_H */

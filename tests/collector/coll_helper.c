@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -14,16 +15,10 @@
 #include "coll_helper.h"
 #include "harness.h"
 #include "nerrf_ring.h"
+#include "nerrf_time.h"
 
 static unsigned char rec[NERRF_EVENT_MAX + 64];
 static unsigned char stats_buf[4096 + 8 * 1024];
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000ll + ts.tv_nsec / 1000000;
-}
 
 /* A failed CHECK exits at once: take the collector down with the test (its
  * parent-death signal is cleared when it changes uid). */
@@ -47,6 +42,9 @@ void coll_start(struct coll *c, const char *const *args)
 	if (!bin)
 		FAIL("NERRF_COLLECTOR is not set; run through meson test");
 	snprintf(c->rundir, sizeof(c->rundir), "%s", test_tmpdir("coll"));
+	/* the collector binds ring1.sock there as its unprivileged --user */
+	if (chmod(c->rundir, 0777) < 0)
+		FAIL("chmod %s: %s", c->rundir, strerror(errno));
 	argv[n++] = bin;
 	argv[n++] = "--rundir";
 	argv[n++] = c->rundir;
@@ -77,7 +75,7 @@ void coll_start(struct coll *c, const char *const *args)
 	atexit(kill_running);
 	close(pfd[1]);
 	/* Wait for "ready", echoing everything the collector says. */
-	for (long long end = now_ms() + 30000; now_ms() < end;) {
+	for (uint64_t end = nerrf_mono_ms() + 30000; nerrf_mono_ms() < end;) {
 		struct pollfd p = { .fd = pfd[0], .events = POLLIN };
 		if (poll(&p, 1, 200) <= 0)
 			continue;
@@ -100,8 +98,8 @@ void coll_start(struct coll *c, const char *const *args)
 			close(pfd[0]);
 			char path[300];
 			const char *msg;
-			snprintf(path, sizeof(path), "%s/ring1", c->rundir);
-			int e = nerrf_ring_open_consumer(path, &c->ring, &msg);
+			snprintf(path, sizeof(path), "%s/ring1.sock", c->rundir);
+			int e = nerrf_ring_connect(path, &c->ring, &msg);
 			if (e < 0)
 				FAIL("attaching to %s: %s (%s)", path, strerror(-e), msg ? msg : "");
 			return;
@@ -117,7 +115,7 @@ void coll_start(struct coll *c, const char *const *args)
 /* Next record of any kind; NULL on timeout. */
 static const struct nerrf_rec_hdr *next_rec(struct coll *c, int timeout_ms)
 {
-	long long end = now_ms() + timeout_ms;
+	long long end = (long long)nerrf_mono_ms() + timeout_ms;
 
 	for (;;) {
 		size_t len;
@@ -141,7 +139,7 @@ static const struct nerrf_rec_hdr *next_rec(struct coll *c, int timeout_ms)
 			nerrf_ring_consumer_publish(c->ring);
 			return h->type == NERRF_REC_STATS ? (void *)stats_buf : (void *)rec;
 		}
-		long long left = end - now_ms();
+		long long left = end - (long long)nerrf_mono_ms();
 		if (left <= 0)
 			return NULL;
 		nerrf_ring_wait(c->ring, left > 100 ? 100 : (int)left);
@@ -150,10 +148,10 @@ static const struct nerrf_rec_hdr *next_rec(struct coll *c, int timeout_ms)
 
 const struct nerrf_event *coll_next(struct coll *c, int timeout_ms)
 {
-	long long end = now_ms() + timeout_ms;
+	long long end = (long long)nerrf_mono_ms() + timeout_ms;
 
 	for (;;) {
-		long long left = end - now_ms();
+		long long left = end - (long long)nerrf_mono_ms();
 		const struct nerrf_rec_hdr *h = next_rec(c, left > 0 ? (int)left : 0);
 		if (!h)
 			return NULL;
@@ -177,10 +175,10 @@ static bool ends_with(const char *s, const char *suffix)
 const struct nerrf_event *coll_find(struct coll *c, unsigned op, pid_t tgid, const char *suffix,
 				    int timeout_ms)
 {
-	long long end = now_ms() + timeout_ms;
+	long long end = (long long)nerrf_mono_ms() + timeout_ms;
 	const struct nerrf_event *e;
 
-	while ((e = coll_next(c, (int)(end - now_ms() > 0 ? end - now_ms() : 0)))) {
+	while ((e = coll_next(c, (int)(end > (long long)nerrf_mono_ms() ? end - (long long)nerrf_mono_ms() : 0)))) {
 		if (e->op != op || (tgid && e->tgid != (unsigned)tgid))
 			continue;
 		if (suffix && (!ev_path(e) || !ends_with(ev_path(e), suffix)))
@@ -213,7 +211,7 @@ void coll_free(struct coll *c)
 		waitpid(c->pid, NULL, 0);
 	}
 	if (c->ring)
-		nerrf_ring_close(c->ring);
+		nerrf_ring_cons_close(c->ring);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", c->rundir);
 	if (system(cmd) != 0)
 		fprintf(stderr, "could not remove %s\n", c->rundir);

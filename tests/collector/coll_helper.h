@@ -15,7 +15,7 @@
 struct coll {
 	pid_t pid;
 	char rundir[256];
-	struct nerrf_ring *ring;
+	struct nerrf_ring_cons *ring;
 	struct nerrf_kstats *stats; /* last stats record seen, or NULL */
 	unsigned long long events;  /* event records read so far */
 };

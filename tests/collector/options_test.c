@@ -3,38 +3,20 @@
  * the flag; nothing is loaded. */
 #include <stdio.h>
 #include <string.h>
-#include <sys/wait.h>
-
 #include "harness.h"
+#include "lib/spawn.h"
 
 static char conf[300];
 
 static void expect_refused(const char *flag, const char *value)
 {
 	const char *bin = getenv("NERRF_COLLECTOR");
-	char out[4096] = "";
-	size_t len = 0;
-	int pfd[2], st;
-	pid_t pid;
+	char *argv[] = {(char *)bin, "--rundir", "/nonexistent-nerrf", (char *)flag, (char *)value,
+			NULL};
+	char out[4096];
 
-	CHECK(pipe(pfd) == 0);
-	pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		setenv("NERRF_CONFIG", conf, 1);
-		execl(bin, bin, "--rundir", "/nonexistent-nerrf", flag, value, (char *)NULL);
-		_exit(127);
-	}
-	close(pfd[1]);
-	for (ssize_t r; (r = read(pfd[0], out + len, sizeof(out) - 1 - len)) > 0;)
-		len += r;
-	out[len] = 0;
-	close(pfd[0]);
-	CHECK(waitpid(pid, &st, 0) == pid);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 2, "%s %s: status %#x, output: %s", flag, value,
-	      st, out);
+	int rc = pt_run_capture(argv, false, out, sizeof(out), 30000);
+	CHECK(rc == 2, "%s %s: status %d, output: %s", flag, value, rc, out);
 	CHECK(strstr(out, flag), "%s %s: message does not name the flag: %s", flag, value, out);
 }
 
@@ -48,6 +30,7 @@ int main(void)
 	snprintf(conf, sizeof(conf), "%s/tracker.conf", test_tmpdir("options"));
 	FILE *f = fopen(conf, "w");
 	CHECK(f && fclose(f) == 0);
+	setenv("NERRF_CONFIG", conf, 1);
 	expect_refused("--ringbuf-size", "3000");
 	expect_refused("--ringbuf-size", "1k");
 	expect_refused("--ring1-size", "12M");
@@ -58,6 +41,10 @@ int main(void)
 	expect_refused("--pid", "12x");
 	expect_refused("--exclude-tree", "abc");
 	expect_refused("--uid", "root");
+	expect_refused("--net-family", "inet,ipx");
+	expect_refused("--net-family", ",");
+	expect_refused("--net-port", "0");
+	expect_refused("--net-port", "65536");
 	expect_refused("--ring-mode", "0666");
 	expect_refused("--ring-mode", "rw");
 	expect_refused("--comm", "a-name-longer-than-15");

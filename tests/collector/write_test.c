@@ -58,12 +58,25 @@ int main(void)
 	CHECK(memcmp(ev_data(e), big, 64) == 0);
 	CHECK(e->flags & NERRF_EF_DATA_TRUNC);
 
-	/* Vectored: bytes sum every iovec, the sample is the first one's head */
+	/* Vectored: bytes sum every iovec, the sample is the head as written, across them */
 	CHECK(writev(fd, iov, 2) == 6);
 	e = expect(&c, NERRF_OP_WRITEV, 6, p, fd);
 	CHECK_EQ_U64(e->bytes, 6);
-	CHECK_EQ_U64(e->data_len, 2);
-	CHECK(memcmp(ev_data(e), "ab", 2) == 0);
+	CHECK_EQ_U64(e->data_len, 6);
+	CHECK(memcmp(ev_data(e), "abcdef", 6) == 0);
+	CHECK(!(e->flags & NERRF_EF_IOV_CAPPED));
+
+	/* Many small iovecs (writers gather records this way): all summed, head sampled */
+	static struct iovec many[200];
+	for (int i = 0; i < 200; i++)
+		many[i] = (struct iovec){ &big[i % 100], 1 };
+	big[0] = 'Z';
+	CHECK(writev(fd, many, 200) == 200);
+	e = expect(&c, NERRF_OP_WRITEV, 200, p, fd);
+	CHECK_EQ_U64(e->bytes, 200);
+	CHECK_EQ_U64(e->data_len, 64);
+	CHECK(memcmp(ev_data(e), big, 64) == 0);
+	CHECK(e->flags & NERRF_EF_DATA_TRUNC);
 
 	CHECK(pwritev(fd, iov, 2, 3) == 6);
 	e = expect(&c, NERRF_OP_PWRITEV, 6, p, fd);

@@ -25,7 +25,7 @@ int main(int argc, char **argv)
 	for (;;) {
 		size_t n = numbered_event(buf, "/bp/some/longer/directory/name", written);
 		void *p = nerrf_ring_reserve(t.r1, n);
-		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		uint64_t now = nerrf_mono_ns();
 		if (p) {
 			memcpy(p, buf, n);
 			nerrf_ring_commit(t.r1);
@@ -43,12 +43,12 @@ int main(int argc, char **argv)
 	}
 
 	/* The encoder is blocked on ring #2: ring #1 stays where it is. */
-	nerrf_ring_get_stats(t.r1, &s1);
+	nerrf_ring_prod_stats(t.r1, &s1);
 	sleep_ms(300);
-	nerrf_ring_get_stats(t.r1, &s2);
+	nerrf_ring_prod_stats(t.r1, &s2);
 	CHECK_EQ_U64(s1.consumed, s2.consumed);
 	CHECK(nerrf_ring_reserve(t.r1, 256) == NULL, "ring #1 has room again");
-	nerrf_ring_get_stats(t.r2, &s2);
+	nerrf_ring_cons_stats(t.r2, &s2);
 	CHECK(s2.used_bytes > s2.capacity / 2, "ring #2 holds only %llu of %llu bytes",
 	      (unsigned long long)s2.used_bytes, (unsigned long long)s2.capacity);
 

@@ -1,40 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Bad flags fail at start with exit 2 and a message saying what to do; --help works. */
-#include <sys/wait.h>
-
 #include "harness.h"
+#include "lib/spawn.h"
 
 static const char *encoder;
 
 /* Runs the encoder with args; returns its exit status, output (both streams) in out. */
 static int run(const char *const *args, char *out, size_t len)
 {
-	int fd[2], st;
 	const char *argv[16] = {encoder, "--config", "/dev/null"};
 	int argc = 3;
 
 	while (*args)
 		argv[argc++] = *args++;
 	argv[argc] = NULL;
-	CHECK(pipe(fd) == 0);
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		dup2(fd[1], 1);
-		dup2(fd[1], 2);
-		close(fd[0]);
-		execv(encoder, (char *const *)argv);
-		_exit(127);
-	}
-	close(fd[1]);
-	size_t n = 0;
-	ssize_t r;
-	while (n + 1 < len && (r = read(fd[0], out + n, len - 1 - n)) > 0)
-		n += (size_t)r;
-	out[n] = '\0';
-	close(fd[0]);
-	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st));
-	return WEXITSTATUS(st);
+	return pt_run_capture((char *const *)argv, true, out, len, 30000);
 }
 
 static void expect_fail(const char *const *args, const char *want)

@@ -8,7 +8,7 @@
 #include "enc_run.h"
 
 #define CID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
-#define NREC 9
+#define NREC 11
 
 static _Alignas(8) uint8_t buf[REC_BUF];
 static Nerrf__Trace__Event *got[NREC];
@@ -22,7 +22,7 @@ static struct nerrf_event *ev(void)
 static void send(struct enc_run *t, unsigned i, size_t len)
 {
 	ev()->seq = 100 + i;
-	ev()->ts_ns = sent_mono[i] = now_ns(CLOCK_MONOTONIC);
+	ev()->ts_ns = sent_mono[i] = nerrf_mono_ns();
 	put_rec(t, buf, len);
 }
 
@@ -42,7 +42,7 @@ static void check_common(const Nerrf__Trace__Event *e, unsigned i, const char *s
 	/* wall clock: within a second of ours, taken just now */
 	CHECK(e->ts != NULL);
 	int64_t wall = e->ts->seconds * 1000000000 + e->ts->nanos;
-	int64_t mine = (int64_t)now_ns(CLOCK_REALTIME);
+	int64_t mine = (int64_t)nerrf_now_ns(CLOCK_REALTIME);
 	CHECK(wall <= mine && mine - wall < 1000000000, "ts %lld vs now %lld", (long long)wall,
 	      (long long)mine);
 }
@@ -113,6 +113,19 @@ int main(int argc, char **argv)
 	ev()->mode = 0777;
 	ev()->ret = -13;
 	send(&t, 8, n);
+	/* 9: a #! script: path2 is its interpreter */
+	n = build_event(buf, NERRF_OP_EXECVE, "/home/u/run.sh", "/usr/bin/dash", "./run.sh",
+			NULL, 0);
+	send(&t, 9, n);
+	/* 10: a close summary: 3 writes, [0, 8192), created and truncated */
+	n = build_event(buf, NERRF_OP_CLOSE, "/home/u/doc.txt", NULL, NULL, all, 256);
+	ev()->bytes = 8192;
+	ev()->count = 3;
+	ev()->offset = 0;
+	ev()->ret = 8192;
+	ev()->mode = NERRF_CS_TRUNC | NERRF_CS_CREATED;
+	ev()->arg_flags = O_WRONLY | O_CREAT | O_TRUNC;
+	send(&t, 10, n);
 
 	unsigned have = 0;
 	uint64_t last_seq = 0;
@@ -125,7 +138,7 @@ int main(int argc, char **argv)
 		last_seq = b->batch_seq;
 		CHECK_STR(b->hostname, "test-host");
 		CHECK(strlen(b->boot_id) == 36, "boot_id \"%s\"", b->boot_id);
-		uint64_t wall = now_ns(CLOCK_REALTIME);
+		uint64_t wall = nerrf_now_ns(CLOCK_REALTIME);
 		CHECK(b->encoder_start_ns <= wall && wall - b->encoder_start_ns < 60000000000ull);
 		CHECK(b->loss != NULL);
 		CHECK_EQ_U64(b->loss->malformed, 0);
@@ -213,6 +226,27 @@ int main(int argc, char **argv)
 	CHECK_EQ_U64(e->mode, 0777);
 	CHECK_EQ_U64(e->ret_val, -13);
 	CHECK_EQ_U64(e->trunc_flags, 0);
+
+	e = got[9];
+	check_common(e, 9, "execve");
+	CHECK_STR(e->path, "/home/u/run.sh");
+	CHECK_STR(e->interpreter, "/usr/bin/dash");
+	CHECK_STR(e->new_path, "");
+	CHECK_STR(e->raw_path, "./run.sh");
+
+	e = got[10];
+	check_common(e, 10, "close");
+	CHECK_STR(e->path, "/home/u/doc.txt");
+	CHECK_EQ_U64(e->bytes, 8192);
+	CHECK_EQ_U64(e->write_count, 3);
+	CHECK_EQ_U64(e->offset, 0);
+	CHECK_EQ_U64(e->range_end, 8192);
+	CHECK_EQ_U64(e->ret_val, 0);
+	CHECK_EQ_U64(e->mode, 0);
+	CHECK_EQ_U64(e->close_flags, NERRF_CS_TRUNC | NERRF_CS_CREATED);
+	CHECK_EQ_U64(e->flags, O_WRONLY | O_CREAT | O_TRUNC);
+	CHECK(e->write_entropy > 7.999f, "entropy %f", (double)e->write_entropy);
+	CHECK_EQ_U64(e->sample_len, 256);
 
 	for (unsigned i = 0; i < nb; i++)
 		nerrf__trace__event_batch__free_unpacked(batches[i], NULL);

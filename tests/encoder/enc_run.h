@@ -16,28 +16,37 @@
 #include "harness.h"
 #include "nerrf_ring.h"
 #include "nerrf_wire.h"
-#include "records.h"
+#include "lib/records.h"
+#include "lib/spawn.h"
 #include "trace.pb-c.h"
+#include "nerrf_time.h"
 
 struct enc_run {
 	char dir[256];
-	struct nerrf_ring *r1, *r2;
+	struct nerrf_ring_prod *r1;
+	struct nerrf_ring_cons *r2;
+	struct nerrf_ring_server *srv1; /* serves r1 to each encoder that starts */
+	char dir_r2[300];               /* ring #2's socket */
 	pid_t pid;
 };
-
-static inline uint64_t now_ns(clockid_t clk)
-{
-	struct timespec t;
-
-	clock_gettime(clk, &t);
-	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
-}
 
 static inline void sleep_ms(unsigned ms)
 {
 	struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000};
 
 	nanosleep(&t, NULL);
+}
+
+/* Hands ring #1 to the encoder that just started, as the collector would. */
+static inline void enc_serve_ring1(struct enc_run *t)
+{
+	for (int i = 0;; i++) {
+		int st, rc = nerrf_ring_serve(t->srv1, 100);
+		if (rc == 1)
+			return;
+		CHECK(rc == 0 && i < 300, "serving ring #1: %s", strerror(-rc));
+		CHECK(waitpid(t->pid, &st, WNOHANG) == 0, "the encoder exited before taking ring #1");
+	}
 }
 
 /* Starts the encoder on t->dir with extra args (NULL-ended). */
@@ -50,35 +59,28 @@ static inline void enc_spawn(struct enc_run *t, const char *encoder, const char 
 	while (extra && *extra && argc < 30)
 		argv[argc++] = *extra++;
 	argv[argc] = NULL;
-	t->pid = fork();
-	CHECK(t->pid >= 0);
-	if (t->pid == 0) {
-		/* a failed check exits the test: take the encoder down with it */
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execv(encoder, (char *const *)argv);
-		fprintf(stderr, "exec %s: %s\n", encoder, strerror(errno));
-		_exit(127);
-	}
+	t->pid = pt_spawn_sig((char *const *)argv, NULL, NULL, SIGKILL);
+	enc_serve_ring1(t);
 }
 
 /* Creates ring #1 (ring1_cap bytes), starts the encoder on it, attaches to ring #2. */
 static inline void enc_start(struct enc_run *t, const char *name, const char *encoder,
 			     size_t ring1_cap, const char *const *extra)
 {
-	char path[300];
 	const char *msg = NULL;
 	int rc;
 
 	memset(t, 0, sizeof(*t));
 	snprintf(t->dir, sizeof(t->dir), "%s", test_tmpdir(name));
-	snprintf(path, sizeof(path), "%s/%s", t->dir, NERRF_RING1_NAME);
-	rc = nerrf_ring_open_producer(path, ring1_cap, 0600, &t->r1, &msg);
+	rc = nerrf_ring_create("test-ring1", ring1_cap, &t->r1, &msg);
 	CHECK(rc == 0, "ring #1: %s %s", strerror(-rc), msg ? msg : "");
+	rc = nerrf_ring_listen(t->dir, NERRF_RING1_NAME, 0600, t->r1, &t->srv1, &msg);
+	CHECK(rc == 0, "serving ring #1: %s %s", strerror(-rc), msg ? msg : "");
 	enc_spawn(t, encoder, extra);
 
-	snprintf(path, sizeof(path), "%s/%s", t->dir, NERRF_RING2_NAME);
+	snprintf(t->dir_r2, sizeof(t->dir_r2), "%s/%s", t->dir, NERRF_RING2_NAME);
 	for (int i = 0;; i++) {
-		rc = nerrf_ring_open_consumer(path, &t->r2, &msg);
+		rc = nerrf_ring_connect(t->dir_r2, &t->r2, &msg);
 		if (rc == 0)
 			break;
 		CHECK(rc == -EAGAIN && i < 1000, "ring #2: %s %s", strerror(-rc), msg ? msg : "");
@@ -105,7 +107,7 @@ static inline void put_rec(struct enc_run *t, const void *rec, size_t len)
 static inline uint8_t *next_r2(struct enc_run *t, uint32_t kind, struct nerrf_r2_hdr *hdr,
 			       int timeout_ms)
 {
-	uint64_t end = now_ns(CLOCK_MONOTONIC) + (uint64_t)timeout_ms * 1000000;
+	uint64_t end = nerrf_mono_ns() + (uint64_t)timeout_ms * 1000000;
 
 	for (;;) {
 		size_t len;
@@ -132,10 +134,21 @@ static inline uint8_t *next_r2(struct enc_run *t, uint32_t kind, struct nerrf_r2
 				return out;
 			continue;
 		}
-		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		uint64_t now = nerrf_mono_ns();
 		if (now >= end)
 			return NULL;
-		nerrf_ring_wait(t->r2, (int)((end - now) / 1000000) + 1);
+		/* as the publisher does: a gone encoder's ring is final once drained */
+		if (nerrf_ring_producer_gone(t->r2) && !nerrf_ring_peek(t->r2, &len, &err)) {
+			const char *msg = NULL;
+			nerrf_ring_cons_close(t->r2);
+			t->r2 = NULL;
+			while (nerrf_ring_connect(t->dir_r2, &t->r2, &msg) == -EAGAIN &&
+			       nerrf_mono_ns() < end)
+				sleep_ms(10);
+			CHECK(t->r2 != NULL, "no new ring #2: %s", msg ? msg : "timeout");
+			continue;
+		}
+		nerrf_ring_wait(t->r2, 20);
 	}
 }
 
@@ -166,8 +179,9 @@ static inline void enc_stop(struct enc_run *t)
 	CHECK(kill(t->pid, SIGTERM) == 0);
 	CHECK(waitpid(t->pid, &st, 0) == t->pid);
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "encoder status %#x", st);
-	nerrf_ring_close(t->r1);
-	nerrf_ring_close(t->r2);
+	nerrf_ring_server_close(t->srv1);
+	nerrf_ring_prod_close(t->r1);
+	nerrf_ring_cons_close(t->r2);
 	snprintf(path, sizeof(path), "%s/%s", t->dir, NERRF_RING1_NAME);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/%s", t->dir, NERRF_RING2_NAME);
@@ -184,7 +198,7 @@ static inline size_t numbered_event(void *buf, const char *prefix, unsigned i)
 	size_t n = build_event(buf, NERRF_OP_OPENAT, path, NULL, NULL, NULL, 0);
 	struct nerrf_event *ev = buf;
 	ev->seq = i + 1;
-	ev->ts_ns = now_ns(CLOCK_MONOTONIC);
+	ev->ts_ns = nerrf_mono_ns();
 	return n;
 }
 

@@ -34,7 +34,7 @@ int main(int argc, char **argv)
 			refused_since = 0;
 			continue;
 		}
-		uint64_t now = now_ns(CLOCK_MONOTONIC);
+		uint64_t now = nerrf_mono_ns();
 		if (!refused_since)
 			refused_since = now;
 		else if (now - refused_since > 300000000)

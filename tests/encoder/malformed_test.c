@@ -19,7 +19,7 @@ static size_t valid(unsigned seq, const char *path)
 	size_t n = build_event(buf, NERRF_OP_WRITE, path, NULL, NULL, "abcd", 4);
 
 	ev()->seq = seq;
-	ev()->ts_ns = now_ns(CLOCK_MONOTONIC);
+	ev()->ts_ns = nerrf_mono_ns();
 	return n;
 }
 

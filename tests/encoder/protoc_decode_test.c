@@ -49,7 +49,7 @@ int main(int argc, char **argv)
 
 	size_t n = build_event(buf, NERRF_OP_RENAMEAT, "/srv/data/report.docx",
 			       "/srv/data/report.docx.locked", NULL, NULL, 0);
-	((struct nerrf_event *)buf)->ts_ns = now_ns(CLOCK_MONOTONIC);
+	((struct nerrf_event *)buf)->ts_ns = nerrf_mono_ns();
 	put_rec(&t, buf, n);
 
 	uint8_t *msg = next_r2(&t, NERRF_R2_BATCH, &h, 10000);

@@ -5,7 +5,7 @@
  */
 #include "encoder.h"
 #include "harness.h"
-#include "records.h"
+#include "lib/records.h"
 
 static _Alignas(8) uint8_t buf[REC_BUF];
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * The largest events a valid record can give pack within ENC_EVENT_WIRE_MAX,
+ * The largest events a valid record can give (every string not UTF-8, so
+ * sent twice) pack within ENC_EVENT_WIRE_MAX,
  * the room the batch buffer keeps free (events are packed without sizing them
  * first), and come back whole. Run under ASan, an overrun would also show.
  */
@@ -39,15 +40,19 @@ static size_t biggest(unsigned op, uint64_t cgid)
 	ev->path_len = ev->path2_len = NERRF_PATH_MAX;
 	ev->raw_len = NERRF_RAW_MAX;
 	ev->data_len = NERRF_DATA_MAX;
-	memset(s, 'a', NERRF_PATH_MAX - 1);
+	/* no string is UTF-8: each travels twice, readable and exact (*_bytes) */
+	memset(s, 0xff, NERRF_PATH_MAX - 1);
 	s += NERRF_PATH_MAX;
-	memset(s, 'b', NERRF_PATH_MAX - 1);
+	memset(s, 0xfe, NERRF_PATH_MAX - 1);
 	s += NERRF_PATH_MAX;
-	memset(s, 'c', NERRF_RAW_MAX - 1);
+	memset(s, 0xfd, NERRF_RAW_MAX - 1);
 	s += NERRF_RAW_MAX;
-	/* data left all NUL: for exec, NERRF_DATA_MAX empty arguments */
+	/* data left all NUL but the first byte: for exec, one argument that is
+	 * not UTF-8, so every argument travels twice, then empty ones */
 	if (op != NERRF_OP_EXECVE)
 		memset(s, 0xff, NERRF_DATA_MAX);
+	else
+		s[0] = (char)0xff;
 	s += NERRF_DATA_MAX;
 	ev->hdr.size = (uint32_t)(s - (char *)rec);
 	return ev->hdr.size;
@@ -90,12 +95,23 @@ int main(void)
 		CHECK_EQ_U64(strlen(ev->raw_path), NERRF_RAW_MAX - 1);
 		CHECK_STR(ev->container_id, CID);
 		CHECK_STR(ev->comm, "???????????????");
-		if (ops[i] == NERRF_OP_EXECVE)
-			CHECK_EQ_U64(ev->n_argv, NERRF_DATA_MAX);
+		CHECK_EQ_U64(ev->path_bytes.len, NERRF_PATH_MAX - 1);
+		CHECK(ev->path_bytes.data[0] == 0xff && ev->path_bytes.data[NERRF_PATH_MAX - 2] == 0xff);
+		CHECK_EQ_U64(ev->raw_path_bytes.len, NERRF_RAW_MAX - 1);
+		CHECK_EQ_U64(ev->comm_bytes.len, NERRF_COMM_LEN - 1);
+		if (ops[i] == NERRF_OP_EXECVE) {
+			/* "\xff" and then empty ones */
+			CHECK_EQ_U64(ev->n_argv, NERRF_DATA_MAX - 1);
+			CHECK_EQ_U64(ev->n_argv_bytes, ev->n_argv);
+			CHECK(ev->argv_bytes[0].len == 1 && ev->argv_bytes[0].data[0] == 0xff);
+			CHECK_EQ_U64(ev->argv_bytes[1].len, 0);
+		}
 		if (ops[i] == NERRF_OP_PWRITEV2)
 			CHECK_EQ_U64(ev->sample.len, NERRF_DATA_MAX);
 		if (ops[i] == NERRF_OP_FSETXATTR)
 			CHECK_EQ_U64(strlen(ev->xattr_name), NERRF_PATH_MAX - 1);
+		else if (ops[i] == NERRF_OP_EXECVE)
+			CHECK_EQ_U64(strlen(ev->interpreter), NERRF_PATH_MAX - 1);
 		else
 			CHECK_EQ_U64(strlen(ev->new_path), NERRF_PATH_MAX - 1);
 		nerrf__trace__event_batch__free_unpacked(b, NULL);

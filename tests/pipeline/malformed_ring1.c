@@ -8,6 +8,7 @@
  */
 #include "e2e.h"
 #include "nerrf_ops.h"
+#include "nerrf_time.h"
 
 #define TGID 4711
 #define NVALID 6
@@ -17,28 +18,10 @@ static uint64_t seq;
 
 static size_t make_event(uint8_t *buf, const char *path)
 {
-	struct nerrf_event *ev = (struct nerrf_event *)buf;
-	struct timespec ts;
-	size_t plen = strlen(path) + 1;
-	memset(ev, 0, sizeof(*ev));
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	ev->hdr.type = NERRF_REC_EVENT;
-	ev->hdr.size = (uint32_t)(sizeof(*ev) + plen);
-	ev->op = NERRF_OP_OPENAT;
-	ev->seq = seq++;
-	ev->ts_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	ev->tgid = TGID;
-	ev->tid = TGID;
-	ev->ret = 3;
-	snprintf(ev->comm, sizeof(ev->comm), "malformtest");
-	ev->fd = 3;
-	ev->offset = -1;
-	ev->path_len = (uint16_t)plen;
-	memcpy(ev->strings, path, plen);
-	return ev->hdr.size;
+	return e2e_event(buf, NERRF_OP_OPENAT, 0, seq++, TGID, path);
 }
 
-static void put(struct nerrf_ring *r, const void *rec, size_t len)
+static void put(struct nerrf_ring_prod *r, const void *rec, size_t len)
 {
 	CHECK(pt_put(r, rec, len) == 0, "ring #1 stayed full");
 }
@@ -47,21 +30,24 @@ int main(void)
 {
 	struct e2e e = {0};
 	static uint8_t rec[8192];
-	char path[64], err_enc[PATH_MAX + 16], err_pub[PATH_MAX + 16], ring1[PATH_MAX + 16];
+	char path[64], err_enc[PATH_MAX + 16], err_pub[PATH_MAX + 16];
 	size_t n;
 
 	e2e_require("the malformed ring #1 record test", false);
 	e2e_dirs(&e, "e2e-malformed");
 	CHECK(mkdir(e.rundir, 0755) == 0);
-	snprintf(ring1, sizeof(ring1), "%s/%s", e.rundir, NERRF_RING1_NAME);
 	snprintf(err_enc, sizeof(err_enc), "%s/encoder.err", e.dir);
 	snprintf(err_pub, sizeof(err_pub), "%s/publisher.err", e.dir);
-	struct nerrf_ring *r1;
+	struct nerrf_ring_prod *r1;
+	struct nerrf_ring_server *srv;
 	const char *msg = NULL;
-	CHECK(nerrf_ring_open_producer(ring1, 1 << 20, 0660, &r1, &msg) == 0, "%s", msg);
+	CHECK(nerrf_ring_create("test-ring1", 1 << 20, &r1, &msg) == 0, "%s", msg);
+	CHECK(nerrf_ring_listen(e.rundir, NERRF_RING1_NAME, 0660, r1, &srv, &msg) == 0, "%s", msg);
+	CHECK(nerrf_ring_serve_background(srv) == 0);
 
 	char *enc_argv[] = {(char *)e2e_stage("encoder"), "--rundir", e.rundir, NULL};
-	char *pub_argv[] = {(char *)e2e_stage("publisher"), "--rundir", e.rundir, NULL};
+	char *pub_argv[] = {(char *)e2e_stage("publisher"), "--rundir", e.rundir, "--no-journal",
+			    NULL};
 	pid_t enc = pt_spawn(enc_argv, err_enc);
 	pid_t pub = pt_spawn(pub_argv, err_pub);
 	e.sub = pt_sub(e.url, NULL);
@@ -99,8 +85,8 @@ int main(void)
 	}
 
 	int got = 0;
-	uint64_t malformed = 0, end = pt_now_ms() + 15000;
-	while ((got < NVALID || malformed < NBAD) && pt_now_ms() < end) {
+	uint64_t malformed = 0, end = nerrf_mono_ms() + 15000;
+	while ((got < NVALID || malformed < NBAD) && nerrf_mono_ms() < end) {
 		nng_msg *m = pt_recv(e.sub, 500);
 		if (!m)
 			continue;
@@ -132,8 +118,7 @@ int main(void)
 
 	pt_stop(pub);
 	pt_stop(enc);
-	nng_close(e.sub);
-	nerrf_ring_close(r1);
+	nerrf_ring_prod_close(r1);
 	pt_rm_rf(e.dir);
 	return 0;
 }

@@ -35,10 +35,16 @@ int main(void)
 	e2e_dirs(&e, "e2e-slow");
 	e2e_child(&e, churn, NULL);
 	fcntl(e.done_fd, F_SETFL, O_NONBLOCK);
-	char *extra[] = {"--publisher-arg", "--sendbuf=16", NULL};
+	/*
+	 * Queues small enough that the stalled subscriber overflows within the
+	 * churn, large enough (with the reader's own receive queue) that a busy
+	 * CI host descheduling the reader for a while does not.
+	 */
+	char *extra[] = {"--publisher-arg", "--sendbuf=64", NULL};
 	e2e_run(&e, extra);
 	nng_socket stalled = pt_sub(e.url, NERRF_TOPIC_EVENTS);
 	e.sub = pt_sub(e.url, NULL);
+	CHECK(nng_socket_set_int(e.sub, NNG_OPT_RECVBUF, 8192) == 0);
 	e2e_go(&e, e.sub, 2);
 	/* The stalled subscriber's last word before it stops reading: a probe batch. */
 	nng_msg *first = pt_recv(stalled, 5000);
@@ -52,10 +58,10 @@ int main(void)
 	Nerrf__Trace__LossCounters *loss = NULL;
 	bool child_done = false;
 	uint64_t settle_until = 0;
-	while (!child_done || pt_now_ms() < settle_until) {
+	while (!child_done || nerrf_mono_ms() < settle_until) {
 		if (!child_done && read(e.done_fd, &c, 1) == 1) {
 			child_done = true;
-			settle_until = pt_now_ms() + 2500;
+			settle_until = nerrf_mono_ms() + 2500;
 		}
 		nng_msg *m = pt_recv(e.sub, 200);
 		if (!m)
@@ -109,7 +115,6 @@ int main(void)
 
 	nerrf__trace__loss_counters__free_unpacked(loss, NULL);
 	nng_close(stalled);
-	nng_close(e.sub);
 	e2e_finish(&e);
 	return 0;
 }

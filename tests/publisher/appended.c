@@ -5,7 +5,10 @@
  * publisher_publish_errors, ring2_dropped; Stats ring2_used, ring2_capacity,
  * subscribers, publisher_seq. The encoder's own fields survive untouched.
  */
-#include "pubtest.h"
+#include "lib/fixture.h"
+#include "lib/records.h"
+#include "lib/spawn.h"
+#include "lib/subscribe.h"
 
 int main(void)
 {

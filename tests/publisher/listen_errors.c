@@ -4,7 +4,9 @@
  * address in use, malformed URL, unsupported scheme, missing directory; and
  * TRACKER_LISTEN_ADDR's bare host:port means tcp://host:port.
  */
-#include "pubtest.h"
+#include "lib/fixture.h"
+#include "lib/spawn.h"
+#include "lib/subscribe.h"
 
 static void expect_fail(const char *dir, const char *url, const char *hint)
 {
@@ -47,7 +49,7 @@ int main(void)
 	snprintf(url, sizeof(url), "127.0.0.1:%d", port);
 	setenv("TRACKER_LISTEN_ADDR", url, 1);
 	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
+	struct nerrf_ring_prod *r2 = pt_ring2(dir, PT_RING2_CAP);
 	pid_t pub = pt_publisher(dir, err, NULL);
 	unsetenv("TRACKER_LISTEN_ADDR");
 	snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", port);
@@ -55,7 +57,7 @@ int main(void)
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(s, 1), NULL);
 	pt_stop(pub);
 	nng_close(s);
-	nerrf_ring_close(r2);
+	nerrf_ring_prod_close(r2);
 	pt_rm_rf(dir);
 	return 0;
 }

@@ -4,7 +4,10 @@
  * serve the same stream; and NERRF_LISTEN (comma-separated) does the same
  * when no --listen is given.
  */
-#include "pubtest.h"
+#include "lib/fixture.h"
+#include "lib/records.h"
+#include "lib/spawn.h"
+#include "lib/subscribe.h"
 
 static void run(const char *dir, const char *ipc, const char *tcp, bool via_env)
 {
@@ -12,7 +15,7 @@ static void run(const char *dir, const char *ipc, const char *tcp, bool via_env)
 	static uint8_t rec[1 << 16];
 
 	snprintf(err, sizeof(err), "%s/publisher.err", dir);
-	struct nerrf_ring *r2 = pt_ring2(dir, PT_RING2_CAP);
+	struct nerrf_ring_prod *r2 = pt_ring2(dir, PT_RING2_CAP);
 	pid_t pub;
 	if (via_env) {
 		snprintf(listen_env, sizeof(listen_env), "%s, %s", ipc, tcp);
@@ -51,7 +54,7 @@ static void run(const char *dir, const char *ipc, const char *tcp, bool via_env)
 	pt_stop(pub);
 	nng_close(a);
 	nng_close(b);
-	nerrf_ring_close(r2);
+	nerrf_ring_prod_close(r2);
 }
 
 int main(void)

@@ -4,7 +4,10 @@
  * (nngcat) takes one EVB1 message, `tail -c +5` strips the topic, and stock
  * `protoc --decode` prints the batch, publisher fields included.
  */
-#include "pubtest.h"
+#include "lib/fixture.h"
+#include "lib/records.h"
+#include "lib/spawn.h"
+#include "lib/subscribe.h"
 
 int main(void)
 {

@@ -4,7 +4,10 @@
  * nng + generated trace_pb2) receives a live publisher's batches and prints
  * the events as JSON with the proto field names.
  */
-#include "pubtest.h"
+#include "lib/fixture.h"
+#include "lib/records.h"
+#include "lib/spawn.h"
+#include "lib/subscribe.h"
 
 int main(void)
 {

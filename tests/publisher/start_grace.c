@@ -6,7 +6,10 @@
  * from publisher_seq 1. With --start-grace 0 the same late subscriber gets
  * none of them.
  */
-#include "pubtest.h"
+#include "lib/fixture.h"
+#include "lib/records.h"
+#include "lib/spawn.h"
+#include "lib/subscribe.h"
 
 static unsigned run(const char *grace)
 {

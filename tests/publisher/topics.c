@@ -4,7 +4,10 @@
  * stats-only subscriber only "STS1", and an everything subscriber both; the
  * protobuf after the 4-byte topic decodes.
  */
-#include "pubtest.h"
+#include "lib/fixture.h"
+#include "lib/records.h"
+#include "lib/spawn.h"
+#include "lib/subscribe.h"
 
 #define NBATCH 5
 
@@ -44,8 +47,8 @@ int main(void)
 
 	/* Stats-only: the encoder's stats forwarded (our events_per_sec values), no batches. */
 	unsigned forwarded = 0;
-	uint64_t end = pt_now_ms() + 10000;
-	for (nng_msg *m; forwarded < NBATCH && pt_now_ms() < end && (m = pt_recv(st, 5000));) {
+	uint64_t end = nerrf_mono_ms() + 10000;
+	for (nng_msg *m; forwarded < NBATCH && nerrf_mono_ms() < end && (m = pt_recv(st, 5000));) {
 		Nerrf__Trace__Stats *s = pt_decode_stats(m);
 		if (s->events_per_sec > 0) {
 			forwarded++;

@@ -1,95 +1,114 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Attaching validates the file before trusting it: a missing or blank file
- * is "retry later" (-EAGAIN), another ABI version is -EVERSION, a file whose
- * size disagrees with its header is refused, and every refusal says what to
- * do. The producer creates the file with exactly the mode asked for.
+ * Attaching validates a ring's memory file before trusting it: a header
+ * without its magic (not written yet, or scribbled over) is "retry later"
+ * (-EAGAIN), another ABI version is -EVERSION, a bad page size or capacity
+ * field and a file smaller than a header or of another size than its header
+ * says are refused (-EINVAL). Every refusal says what to do and leaves the caller's fd open;
+ * a good fd becomes the ring's.
  */
 #include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 
 #include "ring_layout.h"
 #include "ring_test.h"
 
-static void expect_consumer(const char *path, int want, const char *msg_part)
+#define SEALS (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)
+
+static void expect_attach(int fd, int want, const char *msg_part)
 {
-	struct nerrf_ring *c = (void *)1;
+	struct nerrf_ring_cons *c = (void *)1;
 	const char *msg = NULL;
-	int ret = nerrf_ring_open_consumer(path, &c, &msg);
+	int ret = nerrf_ring_attach(fd, &c, &msg);
 
 	if (ret != want)
-		FAIL("open_consumer: %d, expected %d (%s)", ret, want, msg ? msg : "no message");
+		FAIL("attach: %d, expected %d (%s)", ret, want, msg ? msg : "no message");
 	CHECK(c == NULL);
 	if (!msg || !strstr(msg, msg_part))
 		FAIL("message \"%s\" does not mention \"%s\"", msg ? msg : "", msg_part);
+	CHECK(fcntl(fd, F_GETFD) >= 0, "a refused fd was closed");
 }
 
-/* Rewrites one header field of the ring file in place. */
-static void poke(const char *path, size_t off, const void *val, size_t len)
+/* A sealed memory file of size bytes holding the first n bytes of src. */
+static int sealed_copy(int src, size_t n, size_t size)
 {
-	int fd = open(path, O_RDWR);
-	CHECK(fd >= 0);
+	int fd = memfd_create("test-copy", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	char buf[4096];
+
+	CHECK(fd >= 0 && ftruncate(fd, (off_t)size) == 0);
+	for (size_t off = 0; off < n; off += sizeof(buf)) {
+		size_t k = n - off < sizeof(buf) ? n - off : sizeof(buf);
+		CHECK(pread(src, buf, k, (off_t)off) == (ssize_t)k);
+		CHECK(pwrite(fd, buf, k, (off_t)off) == (ssize_t)k);
+	}
+	CHECK(fcntl(fd, F_ADD_SEALS, SEALS) == 0);
+	return fd;
+}
+
+/* Rewrites one header field of the ring in place. */
+static void poke(int fd, size_t off, const void *val, size_t len)
+{
 	CHECK(pwrite(fd, val, len, (off_t)off) == (ssize_t)len);
-	close(fd);
 }
 
 int main(void)
 {
-	const char *path = ring_test_file("attach");
-	struct nerrf_ring *p, *c;
-	const char *msg;
-	struct stat st;
-	int fd;
+	struct nerrf_ring_prod *p = open_prod(8192);
+	struct nerrf_ring_cons *c;
+	struct nerrf_ring_stats st;
+	const char *msg = NULL;
+	int pfd = nerrf_ring_fd(p), fd;
 
-	expect_consumer(path, -EAGAIN, "start the producer");
+	/* a good fd becomes the ring's */
+	fd = dup(pfd);
+	CHECK(nerrf_ring_attach(fd, &c, &msg) == 0, "%s", msg ? msg : "");
+	nerrf_ring_cons_stats(c, &st);
+	CHECK_EQ_U64(st.capacity, 8192);
+	nerrf_ring_cons_close(c);
+	CHECK(fcntl(fd, F_GETFD) < 0, "the ring's fd outlived the ring");
 
-	fd = open(path, O_CREAT | O_RDWR, 0600);
-	CHECK(fd >= 0);
-	expect_consumer(path, -EAGAIN, "not initialised"); /* empty file */
-	CHECK(ftruncate(fd, 4096 + 4096) == 0);
-	expect_consumer(path, -EAGAIN, "not initialised"); /* zeros: no magic */
+	/* smaller than a header: a sealed file never grows into a ring */
+	fd = sealed_copy(pfd, 0, 100);
+	expect_attach(fd, -EINVAL, "restart the producer");
 	close(fd);
-	unlink(path);
 
-	/* the mode is applied whatever the umask */
-	umask(077);
-	CHECK(nerrf_ring_open_producer(path, 8192, 0660, &p, &msg) == 0);
-	CHECK(stat(path, &st) == 0);
-	CHECK((st.st_mode & 0777) == 0660, "mode not applied over the umask");
-	CHECK_EQ_U64(st.st_size, 4096 + 8192);
-	c = open_cons(path);
-	CHECK_EQ_U64(nerrf_ring_capacity(c), 8192);
-	nerrf_ring_close(c);
+	/* zeros: no magic */
+	fd = sealed_copy(pfd, 0, 4096 + 8192);
+	expect_attach(fd, -EAGAIN, "retries");
+	close(fd);
 
+	fd = dup(pfd);
 	uint32_t v = RING_VERSION + 1;
-	poke(path, offsetof(struct ring_hdr, version), &v, sizeof(v));
-	expect_consumer(path, -NERRF_RING_EVERSION, "same version");
+	poke(pfd, offsetof(struct ring_hdr, version), &v, sizeof(v));
+	expect_attach(fd, -NERRF_RING_EVERSION, "same version");
 	v = RING_VERSION;
-	poke(path, offsetof(struct ring_hdr, version), &v, sizeof(v));
+	poke(pfd, offsetof(struct ring_hdr, version), &v, sizeof(v));
 
 	uint64_t cap = 16384; /* header claims more than the file holds */
-	poke(path, offsetof(struct ring_hdr, capacity), &cap, sizeof(cap));
-	expect_consumer(path, -EINVAL, "remove it and restart the producer");
+	poke(pfd, offsetof(struct ring_hdr, capacity), &cap, sizeof(cap));
+	expect_attach(fd, -EINVAL, "restart the producer");
 	cap = 12345;
-	poke(path, offsetof(struct ring_hdr, capacity), &cap, sizeof(cap));
-	expect_consumer(path, -EINVAL, "restart the producer");
+	poke(pfd, offsetof(struct ring_hdr, capacity), &cap, sizeof(cap));
+	expect_attach(fd, -EINVAL, "restart the producer");
 	cap = 8192;
-	poke(path, offsetof(struct ring_hdr, capacity), &cap, sizeof(cap));
+	poke(pfd, offsetof(struct ring_hdr, capacity), &cap, sizeof(cap));
 
-	fd = open(path, O_RDWR);
-	CHECK(fd >= 0 && ftruncate(fd, 4096 + 4096) == 0); /* file shorter than the header says */
+	uint32_t hsz, bad;
+	CHECK(pread(pfd, &hsz, sizeof(hsz), offsetof(struct ring_hdr, hdr_size)) == sizeof(hsz));
+	bad = 2 * hsz;
+	poke(pfd, offsetof(struct ring_hdr, hdr_size), &bad, sizeof(bad));
+	expect_attach(fd, -EINVAL, "restart the producer");
+	poke(pfd, offsetof(struct ring_hdr, hdr_size), &hsz, sizeof(hsz));
 	close(fd);
-	expect_consumer(path, -EINVAL, "size does not match");
-	nerrf_ring_close(p);
-	unlink(path);
 
-	/* not a regular file */
-	CHECK(mkdir(path, 0700) == 0);
-	p = (void *)1;
-	CHECK(nerrf_ring_open_producer(path, 8192, 0600, &p, &msg) == -EISDIR && p == NULL);
-	CHECK(msg && strstr(msg, "not a regular file"));
-	expect_consumer(path, -EISDIR, "not a regular file");
-	rmdir(path);
+	/* a good header in a file shorter than it says */
+	fd = sealed_copy(pfd, 4096, 4096 + 4096);
+	expect_attach(fd, -EINVAL, "size does not match");
+	close(fd);
+
+	/* all put back: attaches again */
+	c = open_cons(p);
+	nerrf_ring_cons_close(c);
+	nerrf_ring_prod_close(p);
 	return 0;
 }

@@ -6,7 +6,7 @@
  */
 #include "ring_test.h"
 
-static uint64_t fill(struct nerrf_ring *p, uint64_t *n, size_t len)
+static uint64_t fill(struct nerrf_ring_prod *p, uint64_t *n, size_t len)
 {
 	uint64_t sent = 0;
 	void *w;
@@ -22,8 +22,8 @@ static uint64_t fill(struct nerrf_ring *p, uint64_t *n, size_t len)
 
 int main(void)
 {
-	const char *path = ring_test_file("full");
-	struct nerrf_ring *p = open_prod(path, 4096), *c = open_cons(path);
+	struct nerrf_ring_prod *p = open_prod(4096);
+	struct nerrf_ring_cons *c = open_cons(p);
 	uint64_t n = 0, attempted = 0, delivered = 0, dropped = 0;
 	struct nerrf_ring_stats st;
 	const uint8_t *rd;
@@ -43,7 +43,7 @@ int main(void)
 		n++; /* the dropped record's number is gone */
 	}
 	nerrf_ring_publish(p);
-	nerrf_ring_get_stats(p, &st);
+	nerrf_ring_prod_stats(p, &st);
 	CHECK_EQ_U64(st.dropped, 10);
 	CHECK_EQ_U64(st.dropped_bytes, 1000);
 	CHECK_EQ_U64(st.used_bytes, 4096 - 56);
@@ -74,12 +74,12 @@ int main(void)
 	}
 	CHECK(err == 0);
 	nerrf_ring_consumer_publish(c);
-	nerrf_ring_get_stats(c, &st);
+	nerrf_ring_cons_stats(c, &st);
 	CHECK_EQ_U64(delivered + st.dropped, attempted);
 	CHECK_EQ_U64(st.produced, delivered);
 	CHECK_EQ_U64(st.consumed, delivered);
 	CHECK_EQ_U64(st.used_bytes, 0);
-	nerrf_ring_close(c);
-	nerrf_ring_close(p);
+	nerrf_ring_cons_close(c);
+	nerrf_ring_prod_close(p);
 	return 0;
 }

@@ -6,7 +6,6 @@
  * area here, and ASan watches the rest), every corruption seen is named, and
  * once the corruption stops the ring heals: fresh records arrive intact.
  */
-#include <fcntl.h>
 #include <inttypes.h>
 #include <sys/mman.h>
 
@@ -15,7 +14,8 @@
 
 #define CAP 4096
 
-static struct nerrf_ring *p, *c;
+static struct nerrf_ring_prod *p;
+static struct nerrf_ring_cons *c;
 static uint8_t *page;  /* the hostile mapping: header page + data */
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
 static uint64_t sent, got, corruptions;
@@ -25,9 +25,9 @@ static uint64_t rnd(uint64_t n)
 	return xorshift(&rng) % n;
 }
 
-static void check_inside(const struct nerrf_ring *r, const void *ptr, size_t len)
+static void check_inside(struct nerrf_ring__test_area a, const void *ptr, size_t len)
 {
-	const uint8_t *base = ring_data_area(r), *q = ptr;
+	const uint8_t *base = a.data, *q = ptr;
 
 	if (q < base + 8 || q + len > base + CAP)
 		FAIL("pointer %p+%zu outside the data area %p+%d", ptr, len, (const void *)base,
@@ -46,7 +46,7 @@ static void produce(void)
 			nerrf_ring_count_drop(p, len);
 			continue;
 		}
-		check_inside(p, w, len);
+		check_inside(nerrf_ring__test_prod_area(p), w, len);
 		fill_payload(w, len, sent++);
 		nerrf_ring_commit(p);
 	}
@@ -61,16 +61,16 @@ static void consume(unsigned int k)
 		int err;
 		const void *rd = nerrf_ring_peek(c, &len, &err);
 		if (err) {
-			CHECK(err == -NERRF_RING_ECORRUPT && rd == NULL);
-			CHECK(nerrf_ring_corruption(c) != NULL, "corruption without a reason");
+			CHECK((err == -NERRF_RING_ECORRUPT || err == -NERRF_RING_EVERSION) && rd == NULL);
+			CHECK(nerrf_ring_cons_corruption(c) != NULL, "corruption without a reason");
 			corruptions++;
 			nerrf_ring_resync(c);
 			continue;
 		}
 		if (!rd)
 			break;
-		CHECK(len <= nerrf_ring_max_record(c));
-		check_inside(c, rd, len);
+		CHECK(len <= nerrf_ring__test_cons_area(c).max_rec);
+		check_inside(nerrf_ring__test_cons_area(c), rd, len);
 		got++;
 		nerrf_ring_release(c);
 	}
@@ -120,23 +120,18 @@ static void scribble(void)
 
 int main(void)
 {
-	const char *path = ring_test_file("fuzz");
 	uint64_t rounds = scale_sanitize() ? 50000 : 500000;
 	struct nerrf_ring_stats st;
 	const char *seed = getenv("NERRF_FUZZ_SEED");
-	int fd;
 
 	/* a fixed default keeps the test repeatable; set the seed to explore */
 	if (seed)
 		rng = strtoull(seed, NULL, 0) | 1;
 	fprintf(stderr, "seed %#" PRIx64 "\n", rng);
-	p = open_prod(path, CAP);
-	c = open_cons(path);
-	fd = open(path, O_RDWR);
-	CHECK(fd >= 0);
-	page = mmap(NULL, 4096 + CAP, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	p = open_prod(CAP);
+	c = open_cons(p);
+	page = mmap(NULL, 4096 + CAP, PROT_READ | PROT_WRITE, MAP_SHARED, nerrf_ring_fd(p), 0);
 	CHECK(page != MAP_FAILED);
-	close(fd);
 
 	for (uint64_t i = 0; i < rounds; i++) {
 		uint64_t op = rnd(16);
@@ -156,7 +151,7 @@ int main(void)
 	for (int round = 0;; round++) {
 		uint64_t before = corruptions;
 		if (round == 100)
-			FAIL("ring did not heal in 100 rounds (%s)", nerrf_ring_corruption(c));
+			FAIL("ring did not heal in 100 rounds (%s)", nerrf_ring_cons_corruption(c));
 		produce();
 		nerrf_ring_publish(p);
 		consume(64);
@@ -171,7 +166,7 @@ int main(void)
 		void *w = nerrf_ring_reserve(p, 100);
 		if (!w)
 			FAIL("ring did not heal: reserve fails after the drain (%s)",
-			     nerrf_ring_corruption(p) ? nerrf_ring_corruption(p) : "full");
+			     nerrf_ring_prod_corruption(p) ? nerrf_ring_prod_corruption(p) : "full");
 		fill_payload(w, 100, 1000000000 + n);
 		nerrf_ring_commit(p);
 		nerrf_ring_publish(p);
@@ -180,21 +175,21 @@ int main(void)
 		const void *rd = nerrf_ring_peek(c, &len, &err);
 		if (!rd)
 			FAIL("fresh record %" PRIu64 " missing (err %d: %s)", n, err,
-			     nerrf_ring_corruption(c) ? nerrf_ring_corruption(c) : "");
+			     nerrf_ring_cons_corruption(c) ? nerrf_ring_cons_corruption(c) : "");
 		if (len != 100 || !check_payload(rd, len, 1000000000 + n))
 			FAIL("fresh record %" PRIu64 " damaged", n);
 		nerrf_ring_release(c);
 		nerrf_ring_consumer_publish(c);
 	}
 
-	nerrf_ring_get_stats(c, &st);
+	nerrf_ring_cons_stats(c, &st);
 	fprintf(stderr, "sent %" PRIu64 " got %" PRIu64 " corruptions %" PRIu64
 		" resets %" PRIu64 " bytes %" PRIu64 "\n", sent, got, corruptions,
 		st.corrupt_resets, st.corrupt_bytes);
 	CHECK(corruptions > rounds / 100, "the scribbles were hardly ever noticed");
 	CHECK(got > rounds / 10, "hardly any traffic got through between scribbles");
 	munmap(page, 4096 + CAP);
-	nerrf_ring_close(c);
-	nerrf_ring_close(p);
+	nerrf_ring_cons_close(c);
+	nerrf_ring_prod_close(p);
 	return 0;
 }

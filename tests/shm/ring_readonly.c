@@ -11,8 +11,8 @@
 
 int main(void)
 {
-	const char *path = ring_test_file("readonly");
-	struct nerrf_ring *p = open_prod(path, 4096), *c = open_cons(path);
+	struct nerrf_ring_prod *p = open_prod(4096);
+	struct nerrf_ring_cons *c = open_cons(p);
 	size_t len;
 	int err, status;
 	uint8_t *w;
@@ -41,7 +41,7 @@ int main(void)
 	const void *rd = nerrf_ring_peek(c, &len, &err);
 	CHECK(rd && len == 16 && check_payload(rd, len, 7), "record changed");
 	nerrf_ring_release(c);
-	nerrf_ring_close(c);
-	nerrf_ring_close(p);
+	nerrf_ring_cons_close(c);
+	nerrf_ring_prod_close(p);
 	return 0;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Helpers shared by the ring tests: scratch ring paths and a cheap PRNG. */
+/* Helpers shared by the ring tests: memfd rings and a cheap PRNG. */
 #ifndef NERRF_RING_TEST_H
 #define NERRF_RING_TEST_H
 
@@ -11,24 +11,6 @@
 
 #include "harness.h"
 #include "nerrf_ring.h"
-
-static char ring_test_dir[256];
-static char ring_test_path[300];
-
-static void ring_test_cleanup(void)
-{
-	unlink(ring_test_path);
-	rmdir(ring_test_dir);
-}
-
-/* A fresh ring path in a scratch directory, removed at exit. */
-static inline const char *ring_test_file(const char *name)
-{
-	snprintf(ring_test_dir, sizeof(ring_test_dir), "%s", test_tmpdir(name));
-	snprintf(ring_test_path, sizeof(ring_test_path), "%s/ring", ring_test_dir);
-	atexit(ring_test_cleanup);
-	return ring_test_path;
-}
 
 static inline uint64_t xorshift(uint64_t *s)
 {
@@ -56,29 +38,26 @@ static inline int check_payload(const uint8_t *p, size_t len, uint64_t n)
 	return 1;
 }
 
-static inline int scale_sanitize(void)
+/* A fresh ring, made as the stages make theirs: a sealed memfd. */
+static inline struct nerrf_ring_prod *open_prod(size_t cap)
 {
-	const char *s = getenv("NERRF_TEST_SCALE");
-	return s && strcmp(s, "sanitize") == 0;
-}
-
-static inline struct nerrf_ring *open_prod(const char *path, size_t cap)
-{
-	struct nerrf_ring *r;
+	struct nerrf_ring_prod *r;
 	const char *msg = NULL;
-	int ret = nerrf_ring_open_producer(path, cap, 0600, &r, &msg);
+	int ret = nerrf_ring_create("test-ring", cap, &r, &msg);
 	if (ret < 0)
-		FAIL("open_producer(%s, %zu): %s (%s)", path, cap, strerror(-ret), msg ? msg : "");
+		FAIL("create(%zu): %s (%s)", cap, strerror(-ret), msg ? msg : "");
 	return r;
 }
 
-static inline struct nerrf_ring *open_cons(const char *path)
+/* A consumer on the producer's memfd, as the hand-over gives it one. */
+static inline struct nerrf_ring_cons *open_cons(const struct nerrf_ring_prod *p)
 {
-	struct nerrf_ring *r;
+	struct nerrf_ring_cons *r;
 	const char *msg = NULL;
-	int ret = nerrf_ring_open_consumer(path, &r, &msg);
+	int fd = dup(nerrf_ring_fd(p));
+	int ret = fd < 0 ? -errno : nerrf_ring_attach(fd, &r, &msg);
 	if (ret < 0)
-		FAIL("open_consumer(%s): %d (%s)", path, ret, msg ? msg : "");
+		FAIL("attach: %s (%s)", nerrf_ring_strerror(ret), msg ? msg : "");
 	return r;
 }
 

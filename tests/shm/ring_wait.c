@@ -12,17 +12,12 @@
 #include <time.h>
 
 #include "ring_test.h"
+#include "nerrf_time.h"
 
-static struct nerrf_ring *prod, *cons;
+static struct nerrf_ring_prod *prod;
+static struct nerrf_ring_cons *cons;
 
-static uint64_t ms_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void put(struct nerrf_ring *p, size_t len)
+static void put(struct nerrf_ring_prod *p, size_t len)
 {
 	void *w = nerrf_ring_reserve(p, len);
 	CHECK(w != NULL);
@@ -61,25 +56,24 @@ static void on_alarm(int sig)
 
 int main(void)
 {
-	const char *path = ring_test_file("wait");
 	struct nerrf_ring_stats st;
 	pthread_t t;
 	uint64_t t0;
 	size_t len;
 	int err;
 
-	prod = open_prod(path, 4096);
-	cons = open_cons(path);
+	prod = open_prod(4096);
+	cons = open_cons(prod);
 
-	t0 = ms_now();
+	t0 = nerrf_mono_ms();
 	CHECK(nerrf_ring_wait(cons, 50) == -ETIMEDOUT);
-	CHECK(ms_now() - t0 >= 45, "wait returned before its timeout");
+	CHECK(nerrf_mono_ms() - t0 >= 45, "wait returned before its timeout");
 	CHECK(nerrf_ring_wait(cons, 0) == -ETIMEDOUT);
 
 	/* nobody asleep: publishing makes no syscall */
 	put(prod, 64);
 	nerrf_ring_publish(prod);
-	nerrf_ring_get_stats(prod, &st);
+	nerrf_ring_prod_stats(prod, &st);
 	CHECK_EQ_U64(st.wakeups, 0);
 	CHECK(nerrf_ring_wait(cons, 0) == 0, "wait on a non-empty ring");
 	CHECK(nerrf_ring_peek(cons, &len, &err) && len == 64);
@@ -89,7 +83,7 @@ int main(void)
 	CHECK(pthread_create(&t, NULL, late_publisher, NULL) == 0);
 	CHECK(nerrf_ring_wait(cons, -1) == 0);
 	pthread_join(t, NULL);
-	nerrf_ring_get_stats(cons, &st);
+	nerrf_ring_cons_stats(cons, &st);
 	CHECK_EQ_U64(st.wakeups, 1);
 	CHECK(nerrf_ring_peek(cons, &len, &err) && len == 64);
 	nerrf_ring_release(cons);
@@ -106,7 +100,7 @@ int main(void)
 	CHECK(nerrf_ring_reserve(prod, 200) != NULL, "wait_space returned without space");
 	nerrf_ring_commit(prod);
 	nerrf_ring_publish(prod);
-	nerrf_ring_get_stats(prod, &st);
+	nerrf_ring_prod_stats(prod, &st);
 	CHECK_EQ_U64(st.space_wakeups, 0);
 
 	/*
@@ -118,14 +112,14 @@ int main(void)
 			nerrf_ring_commit(prod);
 		nerrf_ring_publish(prod);
 		CHECK(pthread_create(&t, NULL, late_releaser,
-				     (void *)(uintptr_t)(nerrf_ring_capacity(prod) / 2)) == 0);
+				     (void *)(uintptr_t)(st.capacity / 2)) == 0);
 		CHECK(nerrf_ring_wait_space(prod, 200, -1) == 0);
 		pthread_join(t, NULL);
 		CHECK(nerrf_ring_reserve(prod, 200) != NULL, "wait_space returned without space");
 		nerrf_ring_commit(prod);
 		nerrf_ring_publish(prod);
 	}
-	nerrf_ring_get_stats(prod, &st);
+	nerrf_ring_prod_stats(prod, &st);
 	CHECK(st.space_wakeups >= 4 && st.space_wakeups <= 5, "%llu wakes for 5 waits",
 	      (unsigned long long)st.space_wakeups);
 
@@ -139,7 +133,7 @@ int main(void)
 	CHECK(setitimer(ITIMER_REAL, &it, NULL) == 0);
 	CHECK(nerrf_ring_wait(cons, -1) == -EINTR);
 
-	nerrf_ring_close(cons);
-	nerrf_ring_close(prod);
+	nerrf_ring_cons_close(cons);
+	nerrf_ring_prod_close(prod);
 	return 0;
 }

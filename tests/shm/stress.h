@@ -65,7 +65,7 @@ static inline bool stress_lossless(uint64_t n, uint64_t total)
 }
 
 /* Sends records first..total-1; returns how many it dropped. */
-static inline uint64_t stress_produce(struct nerrf_ring *p, uint64_t first, uint64_t total)
+static inline uint64_t stress_produce(struct nerrf_ring_prod *p, uint64_t first, uint64_t total)
 {
 	uint64_t dropped = 0;
 	unsigned int batch = 0;
@@ -124,7 +124,8 @@ static inline uint64_t stress_check(const void *p, size_t len)
  * Consumes until record total-1 arrives. alive() says whether the producer
  * still runs (so a dead producer fails the test instead of hanging it).
  */
-static inline void stress_consume(struct nerrf_ring *c, uint64_t total, struct stress_result *res,
+static inline void stress_consume(struct nerrf_ring_cons *c, uint64_t total,
+				  struct stress_result *res,
 				  bool (*alive)(void))
 {
 	unsigned int unpublished = 0;
@@ -135,7 +136,7 @@ static inline void stress_consume(struct nerrf_ring *c, uint64_t total, struct s
 		const void *p = nerrf_ring_peek(c, &len, &err);
 		if (err)
 			FAIL("peek after record %" PRIu64 ": %s", res->next,
-			     nerrf_ring_corruption(c));
+			     nerrf_ring_cons_corruption(c));
 		if (!p) {
 			int ret = nerrf_ring_wait(c, 1000);
 			unpublished = 0;

@@ -1,143 +1,278 @@
 // SPDX-License-Identifier: Apache-2.0
-//! Proto3 JSON for Event and Stats, in the form the Python example prints (MessageToDict with
-//! the proto field names, then json.dumps): fields in field-number order, defaults left out,
-//! 64-bit integers as strings, bytes in base64, timestamps in RFC 3339, ASCII only.
+//! The proto3 JSON mapping with trace.proto's field names, the one JSON dialect of nerrf tail
+//! --json, the Python package and this crate (docs/PROTOCOL.md, "JSON"): 64-bit integers as
+//! strings, bytes in base64, Timestamps in RFC 3339, fields at their default left out unless
+//! [`Fields::All`]. The messages derive `serde::Serialize` with attributes build.rs takes from
+//! trace.proto's descriptors; this module holds what those attributes name, and a serde_json
+//! formatter that escapes what would not show as itself on a terminal, as nerrf tail does.
+//!
+//! ```no_run
+//! # fn show(ev: &nerrf_client::trace::Event) {
+//! println!("{}", nerrf_client::json::to_string(ev, nerrf_client::json::Fields::Set));
+//! # }
+//! ```
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
-use std::fmt::Write;
+use std::io;
 
-use crate::trace::{Event, LossCounters, Stats};
+use serde::ser::{SerializeMap, SerializeSeq, SerializeStruct};
+use serde::{Serialize, Serializer};
 
-/// One JSON object under construction.
-struct Obj {
-    out: String,
+/// Which fields a message prints.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fields {
+    /// Those not at their default (0, "", empty), as protobuf's printers do by default.
+    Set,
+    /// Every field, zeros too (nerrf tail --all-fields); an absent message stays absent.
+    All,
 }
 
-impl Obj {
-    fn new() -> Obj {
-        Obj { out: String::from("{") }
-    }
+thread_local! {
+    static ALL_FIELDS: Cell<bool> = Cell::new(false);
+}
 
-    fn key(&mut self, k: &str) {
-        if self.out.len() > 1 {
-            self.out.push_str(", ");
+/// The proto3 JSON of msg, one line.
+pub fn to_string<T: Serialize>(msg: &T, fields: Fields) -> String {
+    let mut out = Vec::with_capacity(512);
+    write(&mut out, msg, fields).expect("a Vec takes every write");
+    // The formatter writes UTF-8 only: serde_json's strings are valid, and escapes are ASCII.
+    String::from_utf8(out).expect("JSON text is UTF-8")
+}
+
+/// Writes the proto3 JSON of msg (no newline) to w.
+pub fn write<W: io::Write, T: Serialize>(w: W, msg: &T, fields: Fields) -> io::Result<()> {
+    let was = ALL_FIELDS.with(|a| a.replace(fields == Fields::All));
+    let mut ser = serde_json::Serializer::with_formatter(w, Terminal);
+    let r = msg.serialize(&mut ser);
+    ALL_FIELDS.with(|a| a.set(was));
+    r.map_err(io::Error::from)
+}
+
+/// skip_serializing_if for fields without presence: at their default, unless Fields::All.
+pub(crate) fn skip<T: Default + PartialEq>(v: &T) -> bool {
+    !ALL_FIELDS.with(Cell::get) && *v == T::default()
+}
+
+/// skip for floats: a -0.0 is a value (no bit set is the default), as protobuf's printers
+/// and nerrf tail tell.
+pub(crate) fn skip_float<T: Into<f64> + Copy>(v: &T) -> bool {
+    !ALL_FIELDS.with(Cell::get) && (*v).into().to_bits() == 0
+}
+
+/// serde_json's compact form, with the string escapes of nerrf tail --json: besides JSON's own
+/// (quote, backslash, C0 controls), DEL, the C1 controls and the bidirectional overrides and
+/// isolates go out as \uXXXX, so a name cannot reach a terminal's control sequences or show its
+/// characters in another order. \n and \t keep their short forms; other C0 controls are \u00XX.
+struct Terminal;
+
+fn shows_as_itself(c: char) -> bool {
+    !matches!(c, '\u{7f}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+impl serde_json::ser::Formatter for Terminal {
+    fn write_string_fragment<W: ?Sized + io::Write>(&mut self, w: &mut W, s: &str) -> io::Result<()> {
+        let mut run = 0;
+        for (i, c) in s.char_indices() {
+            if !shows_as_itself(c) {
+                w.write_all(s[run..i].as_bytes())?;
+                write!(w, "\\u{:04x}", c as u32)?;
+                run = i + c.len_utf8();
+            }
         }
-        quote(&mut self.out, k);
-        self.out.push_str(": ");
+        w.write_all(s[run..].as_bytes())
     }
 
-    fn raw(&mut self, k: &str, json: &str) {
-        self.key(k);
-        self.out.push_str(json);
-    }
-
-    fn str(&mut self, k: &str, v: &str) {
-        if !v.is_empty() {
-            self.key(k);
-            quote(&mut self.out, v);
+    fn write_char_escape<W: ?Sized + io::Write>(
+        &mut self,
+        w: &mut W,
+        e: serde_json::ser::CharEscape,
+    ) -> io::Result<()> {
+        use serde_json::ser::CharEscape::*;
+        match e {
+            Quote => w.write_all(b"\\\""),
+            ReverseSolidus => w.write_all(b"\\\\"),
+            Solidus => w.write_all(b"\\/"),
+            LineFeed => w.write_all(b"\\n"),
+            Tab => w.write_all(b"\\t"),
+            Backspace => w.write_all(b"\\u0008"),
+            FormFeed => w.write_all(b"\\u000c"),
+            CarriageReturn => w.write_all(b"\\u000d"),
+            AsciiControl(b) => write!(w, "\\u{:04x}", b),
         }
-    }
-
-    /// 32-bit integers are JSON numbers.
-    fn int<T: Into<i64>>(&mut self, k: &str, v: T) {
-        let v = v.into();
-        if v != 0 {
-            self.key(k);
-            let _ = write!(self.out, "{}", v);
-        }
-    }
-
-    /// 64-bit integers are strings: a JSON number loses precision beyond 2^53.
-    fn int64<T: Into<i128>>(&mut self, k: &str, v: T) {
-        let v = v.into();
-        if v != 0 {
-            self.key(k);
-            let _ = write!(self.out, "\"{}\"", v);
-        }
-    }
-
-    fn finish(mut self) -> String {
-        self.out.push('}');
-        self.out
     }
 }
 
-/// A JSON string literal; everything outside printable ASCII is escaped, as json.dumps does.
-fn quote(out: &mut String, s: &str) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            _ => {
-                let mut units = [0u16; 2];
-                for u in c.encode_utf16(&mut units) {
-                    let _ = write!(out, "\\u{:04x}", u);
+/// A value whose proto3 JSON form is not serde's own.
+pub trait Proto3 {
+    fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error>;
+}
+
+/// serialize_with for the fields build.rs marks (json::Proto3 types, and containers of them).
+pub(crate) fn proto3<T: Proto3, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    v.ser(s)
+}
+
+/// 64-bit integers are strings: a JSON number loses precision beyond 2^53.
+impl Proto3 for i64 {
+    fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl Proto3 for u64 {
+    fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// Proto JSON spells the non-finite values as strings (serde_json would write null).
+fn non_finite<S: Serializer>(v: f64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(if v.is_nan() {
+        "NaN"
+    } else if v > 0.0 {
+        "Infinity"
+    } else {
+        "-Infinity"
+    })
+}
+
+/// The shortest decimal that reads back as the same float (ryu).
+impl Proto3 for f32 {
+    fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.is_finite() {
+            s.serialize_f32(*self)
+        } else {
+            non_finite(f64::from(*self), s)
+        }
+    }
+}
+
+impl Proto3 for f64 {
+    fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.is_finite() {
+            s.serialize_f64(*self)
+        } else {
+            non_finite(*self, s)
+        }
+    }
+}
+
+/// Bytes are standard base64 with padding.
+impl Proto3 for Vec<u8> {
+    fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&base64(self))
+    }
+}
+
+impl<T: Proto3> Proto3 for Option<T> {
+    fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Some(v) => v.ser(s),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// Wraps a Proto3 value for serde's collection serializers.
+struct P<'a, T>(&'a T);
+
+impl<T: Proto3> Serialize for P<'_, T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        self.0.ser(s)
+    }
+}
+
+impl<T: Proto3> Proto3 for Vec<T> {
+    fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.len()))?;
+        for v in self {
+            seq.serialize_element(&P(v))?;
+        }
+        seq.end()
+    }
+}
+
+/// A map's keys are strings in JSON whatever their proto type (serde_json quotes integers).
+impl<K: Serialize, V: Proto3> Proto3 for BTreeMap<K, V> {
+    fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(self.len()))?;
+        for (k, v) in self {
+            map.serialize_entry(k, &P(v))?;
+        }
+        map.end()
+    }
+}
+
+/// RFC 3339 in UTC with 0, 3, 6 or 9 fraction digits; outside years 1-9999 (which RFC 3339
+/// cannot write) the raw seconds and nanos, so nothing is lost.
+impl Proto3 for prost_types::Timestamp {
+    fn ser<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match rfc3339(self) {
+            Some(t) => s.serialize_str(&t),
+            None => {
+                let all = ALL_FIELDS.with(Cell::get);
+                let mut st = s.serialize_struct("Timestamp", 2)?;
+                if all || self.seconds != 0 {
+                    st.serialize_field("seconds", &P(&self.seconds))?;
                 }
+                if all || self.nanos != 0 {
+                    st.serialize_field("nanos", &self.nanos)?;
+                }
+                st.end()
             }
         }
     }
-    out.push('"');
 }
 
-/// A float as Python's repr() writes it: the shortest digits that read back to the same value,
-/// in positional form with ".0" when integral, or in exponent form beyond 1e16 or below 1e-4.
-/// `sci` is Rust's shortest scientific form of the value ("1.5e20", "-3e-7").
-fn py_float(sci: &str) -> String {
-    let (mant, exp) = sci.split_once('e').unwrap_or((sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mant.chars().filter(char::is_ascii_digit).collect();
-    let mut out = String::from(if mant.starts_with('-') { "-" } else { "" });
-    if !(-4..16).contains(&exp) {
-        out.push_str(&digits[..1]);
-        if digits.len() > 1 {
-            out.push('.');
-            out.push_str(&digits[1..]);
-        }
-        let _ = write!(out, "e{}{:02}", if exp < 0 { '-' } else { '+' }, exp.abs());
-    } else if exp < 0 {
-        out.push_str("0.");
-        out.extend(std::iter::repeat('0').take((-exp - 1) as usize));
-        out.push_str(&digits);
-    } else {
-        let int_len = exp as usize + 1;
-        if digits.len() <= int_len {
-            out.push_str(&digits);
-            out.extend(std::iter::repeat('0').take(int_len - digits.len()));
-            out.push_str(".0");
-        } else {
-            out.push_str(&digits[..int_len]);
-            out.push('.');
-            out.push_str(&digits[int_len..]);
+/// What an enum field holds (i32, repeated, optional, map values), by its values' names.
+pub(crate) trait EnumValues {
+    fn names<S: Serializer>(&self, name: fn(i32) -> Option<&'static str>, s: S)
+        -> Result<S::Ok, S::Error>;
+}
+
+/// A value this build does not know goes out as its number, as protobuf's printers do.
+struct E(i32, fn(i32) -> Option<&'static str>);
+
+impl Serialize for E {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match (self.1)(self.0) {
+            Some(n) => s.serialize_str(n),
+            None => s.serialize_i32(self.0),
         }
     }
-    out
 }
 
-/// Proto JSON spells the non-finite values as strings.
-fn non_finite(v: f64) -> Option<&'static str> {
-    if v.is_nan() {
-        Some("\"NaN\"")
-    } else if v.is_infinite() {
-        Some(if v > 0.0 { "\"Infinity\"" } else { "\"-Infinity\"" })
-    } else {
-        None
+impl EnumValues for i32 {
+    fn names<S: Serializer>(&self, name: fn(i32) -> Option<&'static str>, s: S)
+        -> Result<S::Ok, S::Error> {
+        E(*self, name).serialize(s)
     }
 }
 
-fn float(v: f32) -> String {
-    non_finite(v.into()).map_or_else(|| py_float(&format!("{:e}", v)), String::from)
+impl EnumValues for Option<i32> {
+    fn names<S: Serializer>(&self, name: fn(i32) -> Option<&'static str>, s: S)
+        -> Result<S::Ok, S::Error> {
+        self.map(|v| E(v, name)).serialize(s)
+    }
 }
 
-fn double(v: f64) -> String {
-    non_finite(v).map_or_else(|| py_float(&format!("{:e}", v)), String::from)
+impl EnumValues for Vec<i32> {
+    fn names<S: Serializer>(&self, name: fn(i32) -> Option<&'static str>, s: S)
+        -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.iter().map(|v| E(*v, name)))
+    }
 }
+
+impl<K: Serialize> EnumValues for BTreeMap<K, i32> {
+    fn names<S: Serializer>(&self, name: fn(i32) -> Option<&'static str>, s: S)
+        -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter().map(|(k, v)| (k, E(*v, name))))
+    }
+}
+
+// enum_N: one per enum type of trace.proto, written by build.rs.
+include!(concat!(env!("OUT_DIR"), "/json_enums.rs"));
 
 /// Year, month, day of a day count since 1970-01-01 (proleptic Gregorian calendar).
 fn civil_date(days: i64) -> (i64, u32, u32) {
@@ -154,42 +289,36 @@ fn civil_date(days: i64) -> (i64, u32, u32) {
     (year, month, day)
 }
 
-/// RFC 3339 in UTC with 0, 3, 6 or 9 fraction digits; outside years 1-9999 (which RFC 3339
-/// cannot write) the raw seconds and nanos, so nothing is lost.
-fn timestamp(ts: &prost_types::Timestamp) -> String {
+/// ts in RFC 3339 (UTC), or None outside years 1-9999.
+pub fn rfc3339(ts: &prost_types::Timestamp) -> Option<String> {
     let secs = i128::from(ts.seconds) + i128::from(ts.nanos).div_euclid(1_000_000_000);
     let nanos = i64::from(ts.nanos).rem_euclid(1_000_000_000);
-    let (year, month, day) = civil_date((secs.div_euclid(86_400)) as i64);
-    if !(1..=9999).contains(&year) {
-        let mut o = Obj::new();
-        o.int64("seconds", ts.seconds);
-        o.int("nanos", ts.nanos);
-        return o.finish();
+    if !(-62_135_596_800..=253_402_300_799).contains(&secs) {
+        return None;
     }
+    let (year, month, day) = civil_date((secs.div_euclid(86_400)) as i64);
     let sod = secs.rem_euclid(86_400);
-    let mut s = format!(
-        "\"{:04}-{:02}-{:02}T{:02}:{:02}:{:02}",
+    let frac = match nanos {
+        0 => String::new(),
+        n if n % 1_000_000 == 0 => format!(".{:03}", n / 1_000_000),
+        n if n % 1_000 == 0 => format!(".{:06}", n / 1_000),
+        n => format!(".{:09}", n),
+    };
+    Some(format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}{}Z",
         year,
         month,
         day,
         sod / 3600,
         sod / 60 % 60,
-        sod % 60
-    );
-    let _ = match nanos {
-        0 => Ok(()),
-        n if n % 1_000_000 == 0 => write!(s, ".{:03}", n / 1_000_000),
-        n if n % 1_000 == 0 => write!(s, ".{:06}", n / 1_000),
-        n => write!(s, ".{:09}", n),
-    };
-    s.push_str("Z\"");
-    s
+        sod % 60,
+        frac
+    ))
 }
 
 fn base64(data: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity((data.len() + 2) / 3 * 4 + 2);
-    out.push('"');
+    let mut out = String::with_capacity((data.len() + 2) / 3 * 4);
     for chunk in data.chunks(3) {
         let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
         let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
@@ -201,165 +330,85 @@ fn base64(data: &[u8]) -> String {
             }
         }
     }
-    out.push('"');
     out
-}
-
-pub fn event(ev: &Event) -> String {
-    let mut o = Obj::new();
-    if let Some(ts) = &ev.ts {
-        o.raw("ts", &timestamp(ts));
-    }
-    o.int("pid", ev.pid);
-    o.int("tid", ev.tid);
-    o.str("comm", &ev.comm);
-    o.str("syscall", &ev.syscall);
-    o.str("path", &ev.path);
-    o.str("new_path", &ev.new_path);
-    o.int64("ret_val", ev.ret_val);
-    o.int64("bytes", ev.bytes);
-    o.int("flags", ev.flags);
-    o.int("ppid", ev.ppid);
-    o.int("uid", ev.uid);
-    o.int("gid", ev.gid);
-    o.int("mode", ev.mode);
-    o.int64("offset", ev.offset);
-    o.int64("inode", ev.inode);
-    o.int("dev", ev.dev);
-    o.int64("cgroup_id", ev.cgroup_id);
-    o.str("container_id", &ev.container_id);
-    o.int("mnt_ns", ev.mnt_ns);
-    o.int("fd", ev.fd);
-    o.int64("seq", ev.seq);
-    o.int("cpu", ev.cpu);
-    o.int64("mono_ns", ev.mono_ns);
-    o.str("raw_path", &ev.raw_path);
-    o.int64("arg_flags", ev.arg_flags);
-    o.str("xattr_name", &ev.xattr_name);
-    if !ev.argv.is_empty() {
-        let mut list = String::from("[");
-        for (i, a) in ev.argv.iter().enumerate() {
-            if i > 0 {
-                list.push_str(", ");
-            }
-            quote(&mut list, a);
-        }
-        list.push(']');
-        o.raw("argv", &list);
-    }
-    // proto3 treats only +0.0 as unset.
-    if ev.write_entropy.to_bits() != 0 {
-        o.raw("write_entropy", &float(ev.write_entropy));
-    }
-    o.int("sample_len", ev.sample_len);
-    if !ev.sample.is_empty() {
-        o.raw("sample", &base64(&ev.sample));
-    }
-    o.int("trunc_flags", ev.trunc_flags);
-    o.finish()
-}
-
-/// A map's keys are strings in JSON, whatever their proto type.
-fn counter_map<K: ToString>(m: &BTreeMap<K, u64>) -> String {
-    let mut o = Obj::new();
-    for (k, v) in m {
-        o.raw(&k.to_string(), &format!("\"{}\"", v));
-    }
-    o.finish()
-}
-
-fn loss(l: &LossCounters) -> String {
-    let mut o = Obj::new();
-    o.int64("kernel_emitted", l.kernel_emitted);
-    o.int64("kernel_lost", l.kernel_lost);
-    o.int64("kernel_filtered", l.kernel_filtered);
-    o.int64("ring1_dropped", l.ring1_dropped);
-    o.int64("malformed", l.malformed);
-    o.int64("ring1_corrupt_resets", l.ring1_corrupt_resets);
-    o.int64("ring1_corrupt_bytes", l.ring1_corrupt_bytes);
-    o.int64("encoder_events", l.encoder_events);
-    o.int64("seq_gaps", l.seq_gaps);
-    o.int64("ring2_dropped", l.ring2_dropped);
-    o.int64("publish_errors", l.publish_errors);
-    o.int64("publisher_batches", l.publisher_batches);
-    if !l.kernel_lost_by_cpu.is_empty() {
-        o.raw("kernel_lost_by_cpu", &counter_map(&l.kernel_lost_by_cpu));
-    }
-    if !l.kernel_lost_by_syscall.is_empty() {
-        o.raw("kernel_lost_by_syscall", &counter_map(&l.kernel_lost_by_syscall));
-    }
-    o.finish()
-}
-
-/// {"stats": {...}}, telling stats lines from event lines.
-pub fn stats(st: &Stats) -> String {
-    let mut o = Obj::new();
-    if let Some(ts) = &st.ts {
-        o.raw("ts", &timestamp(ts));
-    }
-    o.str("hostname", &st.hostname);
-    o.str("boot_id", &st.boot_id);
-    if let Some(l) = &st.loss {
-        o.raw("loss", &loss(l));
-    }
-    if st.events_per_sec.to_bits() != 0 {
-        o.raw("events_per_sec", &double(st.events_per_sec));
-    }
-    if st.batches_per_sec.to_bits() != 0 {
-        o.raw("batches_per_sec", &double(st.batches_per_sec));
-    }
-    o.int64("ring1_used", st.ring1_used);
-    o.int64("ring1_capacity", st.ring1_capacity);
-    o.int64("ring2_used", st.ring2_used);
-    o.int64("ring2_capacity", st.ring2_capacity);
-    o.int("subscribers", st.subscribers);
-    o.int64("publisher_seq", st.publisher_seq);
-    o.str("stage_state", &st.stage_state);
-    let mut wrap = Obj::new();
-    wrap.raw("stats", &o.finish());
-    wrap.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::{Event, LossCounters, Stats};
 
-    #[test]
-    fn floats_read_like_python_repr() {
-        assert_eq!(double(0.5), "0.5");
-        assert_eq!(double(5.0), "5.0");
-        assert_eq!(double(1e16), "1e+16");
-        assert_eq!(double(123456789012345.6), "123456789012345.6");
-        assert_eq!(double(0.0001), "0.0001");
-        assert_eq!(double(0.00001234), "1.234e-05");
-        assert_eq!(double(-2.5e-300), "-2.5e-300");
-        assert_eq!(float(7.9), "7.9");
-        assert_eq!(double(f64::NAN), "\"NaN\"");
-        assert_eq!(double(f64::NEG_INFINITY), "\"-Infinity\"");
+    fn ts(seconds: i64, nanos: i32) -> Option<String> {
+        rfc3339(&prost_types::Timestamp { seconds, nanos })
     }
 
     #[test]
     fn timestamps_are_rfc3339() {
-        let ts = |seconds, nanos| timestamp(&prost_types::Timestamp { seconds, nanos });
-        assert_eq!(ts(0, 0), "\"1970-01-01T00:00:00Z\"");
-        assert_eq!(ts(1_700_000_002, 1), "\"2023-11-14T22:13:22.000000001Z\"");
-        assert_eq!(ts(951_782_400, 5_000_000), "\"2000-02-29T00:00:00.005Z\"");
-        assert_eq!(ts(-1, 123_000), "\"1969-12-31T23:59:59.000123Z\"");
-        assert_eq!(ts(253_402_300_799, 0), "\"9999-12-31T23:59:59Z\"");
-        assert_eq!(ts(253_402_300_800, 7), "{\"seconds\": \"253402300800\", \"nanos\": 7}");
-    }
-
-    #[test]
-    fn strings_escape_like_json_dumps() {
-        let mut s = String::new();
-        quote(&mut s, "a\"\\\n\u{1}\u{7f}é😀");
-        assert_eq!(s, "\"a\\\"\\\\\\n\\u0001\\u007f\\u00e9\\ud83d\\ude00\"");
+        assert_eq!(ts(0, 0).unwrap(), "1970-01-01T00:00:00Z");
+        assert_eq!(ts(1_700_000_002, 1).unwrap(), "2023-11-14T22:13:22.000000001Z");
+        assert_eq!(ts(951_782_400, 5_000_000).unwrap(), "2000-02-29T00:00:00.005Z");
+        assert_eq!(ts(-1, 123_000).unwrap(), "1969-12-31T23:59:59.000123Z");
+        assert_eq!(ts(253_402_300_799, 0).unwrap(), "9999-12-31T23:59:59Z");
+        assert_eq!(ts(-62_135_596_800, 0).unwrap(), "0001-01-01T00:00:00Z");
+        assert_eq!(ts(253_402_300_800, 7), None);
     }
 
     #[test]
     fn bytes_are_padded_base64() {
-        assert_eq!(base64(b"M"), "\"TQ==\"");
-        assert_eq!(base64(b"Ma"), "\"TWE=\"");
-        assert_eq!(base64(b"Man"), "\"TWFu\"");
+        assert_eq!(base64(b"M"), "TQ==");
+        assert_eq!(base64(b"Ma"), "TWE=");
+        assert_eq!(base64(b"Man"), "TWFu");
+    }
+
+    /// Byte for byte what nerrf tail --json prints for the same event (clients/print.c).
+    #[test]
+    fn event_as_nerrf_tail_prints_it() {
+        let ev = Event {
+            ts: Some(prost_types::Timestamp { seconds: 1_700_000_003, nanos: 5_000_000 }),
+            pid: 4242,
+            comm: "ev\u{1b}[31mil".into(),
+            path: "/a\"b\\c\u{e9}\r\u{7f}\u{9b}\u{202e}".into(),
+            ret_val: -2,
+            bytes: 1 << 40,
+            fd: -100,
+            argv: vec!["sh".into(), "-c".into(), "echo\t1".into()],
+            write_entropy: 7.9,
+            sample: b"Man".to_vec(),
+            ..Default::default()
+        };
+        assert_eq!(
+            to_string(&ev, Fields::Set),
+            "{\"ts\":\"2023-11-14T22:13:23.005Z\",\"pid\":4242,\"comm\":\"ev\\u001b[31mil\",\
+             \"path\":\"/a\\\"b\\\\c\u{e9}\\u000d\\u007f\\u009b\\u202e\",\"ret_val\":\"-2\",\
+             \"bytes\":\"1099511627776\",\"fd\":-100,\"argv\":[\"sh\",\"-c\",\"echo\\t1\"],\
+             \"write_entropy\":7.9,\"sample\":\"TWFu\"}"
+        );
+        let all = to_string(&Event::default(), Fields::All);
+        assert!(all.starts_with("{\"pid\":0,\"tid\":0,\"comm\":\"\","), "{}", all);
+        assert!(all.contains("\"ret_val\":\"0\",") && all.contains("\"argv_bytes\":[],"), "{}", all);
+        assert!(!all.contains("\"ts\""), "an absent message stays absent: {}", all);
+        let neg = Event { write_entropy: -0.0, ..Default::default() };
+        assert_eq!(to_string(&neg, Fields::Set), "{\"write_entropy\":-0.0}", "a value, not the default");
+    }
+
+    #[test]
+    fn stats_maps_and_doubles() {
+        let mut loss = LossCounters::default();
+        loss.kernel_lost_by_cpu.insert(3, 9);
+        loss.kernel_lost_by_syscall.insert("write".into(), 0);
+        let st = Stats {
+            loss: Some(loss),
+            events_per_sec: 5.0,
+            batches_per_sec: f64::NAN,
+            ring1_used: u64::MAX,
+            ts: Some(prost_types::Timestamp { seconds: 253_402_300_800, nanos: 0 }),
+            ..Default::default()
+        };
+        assert_eq!(
+            to_string(&st, Fields::Set),
+            "{\"ts\":{\"seconds\":\"253402300800\"},\"loss\":{\"kernel_lost_by_cpu\":{\"3\":\"9\"},\
+             \"kernel_lost_by_syscall\":{\"write\":\"0\"}},\"events_per_sec\":5.0,\
+             \"batches_per_sec\":\"NaN\",\"ring1_used\":\"18446744073709551615\"}"
+        );
     }
 }

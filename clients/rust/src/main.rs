@@ -1,38 +1,48 @@
 // SPDX-License-Identifier: Apache-2.0
-//! nerrf-subscribe: prints the nerrf event stream as JSON lines, one per event.
-//! Framing and sequence numbers: docs/PROTOCOL.md.
+//! nerrf-subscribe: prints the nerrf event stream as JSON lines, one per event, in the dialect
+//! of nerrf tail --json (docs/PROTOCOL.md, "JSON"). An example of the nerrf-client library.
 
 use std::env;
 use std::io::{self, Write};
 use std::process;
+use std::time::{Duration, UNIX_EPOCH};
 
-use prost::Message;
-
-mod json;
-mod nng;
-
-#[allow(clippy::all)]
-mod trace {
-    include!(concat!(env!("OUT_DIR"), "/nerrf.trace.rs"));
-}
+use nerrf_client::json::{self, Fields};
+use nerrf_client::{Error, Message, OnGap, ResumeFrom, Subscriber, DEFAULT_URL};
 
 const PROG: &str = "nerrf-subscribe";
-const DEFAULT_URL: &str = "ipc:///run/nerrf/events.sock";
-const TOPIC_EVENTS: &[u8] = b"EVB1";
-const TOPIC_STATS: &[u8] = b"STS1";
 
 const USAGE: &str = "usage: nerrf-subscribe [--url URL] [--stats] [--count N] [--pid PID]
-Prints the events nerrf-publisher sends as JSON lines (proto field names).
+                       [--all-fields] [--from SEQ|@UNIX-SECONDS] [--replay-url URL]
+                       [--timeout S] [--wait] [--max-events N] [--max-message-bytes N]
+Prints the events nerrf-publisher sends as JSON lines (proto3 JSON, proto field names).
   --url URL    publisher address (default ipc:///run/nerrf/events.sock; tcp://host:port)
   --stats      also print the once-a-second stats, as {\"stats\": {...}} lines
   --count N    exit after printing N events
-  --pid PID    only events of this process";
+  --pid PID    only events of this process
+  --all-fields also the fields at 0 or empty
+  --from SEQ|@UNIX-SECONDS  first what the publisher's journal keeps from this publisher_seq
+               or time, then live, without a gap or a duplicate
+  --replay-url URL  the replay endpoint (default: replay.sock beside an ipc:// --url)
+  --timeout S  exit (status 3) when no event arrives for S seconds
+  --wait       wait for a publisher that is not there yet
+  --max-events N  drop (and report) batches of more events (default 131072)
+  --max-message-bytes N  largest message accepted; nng closes the connection on a larger
+               one (default 4194304)
+Exit status: 0 done, 1 error, 2 usage, 3 no publisher (or --timeout), 4 permission denied.";
 
 struct Opts {
     url: String,
     stats: bool,
     count: u64,
     pid: Option<u32>,
+    fields: Fields,
+    from: Option<ResumeFrom>,
+    replay_url: Option<String>,
+    timeout: Option<Duration>,
+    wait: bool,
+    max_events: u64,
+    max_message_bytes: usize,
 }
 
 fn usage_error(msg: &str) -> ! {
@@ -47,7 +57,19 @@ fn number<T: std::str::FromStr>(flag: &str, v: Option<String>) -> T {
 }
 
 fn parse_args() -> Opts {
-    let mut o = Opts { url: DEFAULT_URL.into(), stats: false, count: 0, pid: None };
+    let mut o = Opts {
+        url: DEFAULT_URL.into(),
+        stats: false,
+        count: 0,
+        pid: None,
+        fields: Fields::Set,
+        from: None,
+        replay_url: None,
+        timeout: None,
+        wait: false,
+        max_events: 131_072,
+        max_message_bytes: 4 << 20,
+    };
     let mut args = env::args().skip(1);
     while let Some(a) = args.next() {
         let (flag, inline) = match a.split_once('=') {
@@ -56,12 +78,28 @@ fn parse_args() -> Opts {
         };
         let mut value = || inline.clone().or_else(|| args.next());
         match flag.as_str() {
-            "--url" => {
-                o.url = value().unwrap_or_else(|| usage_error("--url needs a value"));
-            }
+            "--url" => o.url = value().unwrap_or_else(|| usage_error("--url needs a value")),
             "--stats" => o.stats = true,
             "--count" => o.count = number("--count", value()),
             "--pid" => o.pid = Some(number("--pid", value())),
+            "--all-fields" => o.fields = Fields::All,
+            "--from" => {
+                let v = value().unwrap_or_else(|| usage_error("--from needs a value"));
+                o.from = Some(match v.strip_prefix('@') {
+                    Some(secs) => ResumeFrom::Time(
+                        UNIX_EPOCH + Duration::from_secs(number("--from @", Some(secs.into()))),
+                    ),
+                    None => ResumeFrom::Seq(number("--from", Some(v))),
+                });
+            }
+            "--replay-url" => {
+                o.replay_url =
+                    Some(value().unwrap_or_else(|| usage_error("--replay-url needs a value")))
+            }
+            "--timeout" => o.timeout = Some(Duration::from_secs(number("--timeout", value()))),
+            "--wait" => o.wait = true,
+            "--max-events" => o.max_events = number("--max-events", value()),
+            "--max-message-bytes" => o.max_message_bytes = number("--max-message-bytes", value()),
             "-h" | "--help" => {
                 println!("{}", USAGE);
                 process::exit(0);
@@ -72,132 +110,90 @@ fn parse_args() -> Opts {
     o
 }
 
-fn subscribe(o: &Opts) -> nng::SubSocket {
-    let setup = || -> Result<nng::SubSocket, (&str, nng::Error)> {
-        let s = nng::SubSocket::open().map_err(|e| ("cannot open an nng sub0 socket", e))?;
-        s.subscribe(TOPIC_EVENTS).map_err(|e| ("cannot subscribe", e))?;
-        if o.stats {
-            s.subscribe(TOPIC_STATS).map_err(|e| ("cannot subscribe", e))?;
-        }
-        // The encoder bounds a batch's size; accept whatever it chose.
-        s.set_recv_max(0).map_err(|e| ("cannot lift the message size limit", e))?;
-        s.set_reconnect_ms(50, 1000).map_err(|e| ("cannot set the redial interval", e))?;
-        Ok(s)
-    };
-    let s = setup().unwrap_or_else(|(what, e)| {
-        eprintln!("{}: {}: {}; is libnng1 installed and working?", PROG, what, e);
-        process::exit(1);
-    });
-    if let Err(e) = s.dial(&o.url) {
-        eprintln!(
-            "{}: cannot dial {}: {}: is nerrf-publisher running? check the URL \
-             (--url ipc:///path or tcp://host:port)",
-            PROG, o.url, e
-        );
-        process::exit(1);
+/// The exit status for an error that ends the subscriber.
+fn status(e: &Error) -> i32 {
+    match e {
+        Error::NoSocket { .. } | Error::NoPublisher { .. } | Error::Timeout(_) => 3,
+        Error::PermissionDenied { .. } => 4,
+        Error::Usage(_) => 2,
+        _ => 1,
     }
-    s
-}
-
-/// Where the stream stands: events printed, and the last publisher_seq seen.
-#[derive(Default)]
-struct Progress {
-    printed: u64,
-    last_seq: u64,
-}
-
-impl Progress {
-    /// Tells the reader on stderr what publisher_seq says this subscriber missed.
-    fn check_gap(&mut self, seq: u64) {
-        let last = self.last_seq;
-        if last != 0 && seq > last + 1 {
-            eprintln!(
-                "{}: warning: missed {} batches (publisher_seq {} to {}): this subscriber read \
-                 too slowly; read faster, or raise nerrf-publisher --sendbuf",
-                PROG,
-                seq - last - 1,
-                last + 1,
-                seq - 1
-            );
-        } else if last != 0 && seq <= last {
-            eprintln!("{}: note: the publisher restarted (publisher_seq {} after {})", PROG, seq,
-                      last);
-        }
-        self.last_seq = seq;
-    }
-
-    /// Prints what msg holds; Ok(false) once --count events are out.
-    fn handle(&mut self, o: &Opts, msg: &[u8], out: &mut impl Write) -> io::Result<bool> {
-        if msg.len() < TOPIC_EVENTS.len() {
-            eprintln!("{}: warning: skipped a {}-byte message, shorter than a topic", PROG,
-                      msg.len());
-            return Ok(true);
-        }
-        let (topic, body) = msg.split_at(TOPIC_EVENTS.len());
-        if topic == TOPIC_STATS {
-            match trace::Stats::decode(body) {
-                Ok(st) => writeln!(out, "{}", json::stats(&st))?,
-                Err(e) => undecodable("Stats", body.len(), &e),
-            }
-        } else if topic == TOPIC_EVENTS {
-            let batch = match trace::EventBatch::decode(body) {
-                Ok(b) => b,
-                Err(e) => {
-                    undecodable("EventBatch", body.len(), &e);
-                    return Ok(true);
-                }
-            };
-            self.check_gap(batch.publisher_seq);
-            for ev in batch.events.iter().filter(|ev| o.pid.map_or(true, |p| ev.pid == p)) {
-                writeln!(out, "{}", json::event(ev))?;
-                self.printed += 1;
-                if self.printed == o.count {
-                    return Ok(false);
-                }
-            }
-        }
-        Ok(true)
-    }
-}
-
-fn undecodable(what: &str, len: usize, e: &prost::DecodeError) {
-    eprintln!(
-        "{}: warning: skipped a {}-byte {} that does not decode ({}): build this client from \
-         the proto/trace.proto the publisher was built from",
-        PROG, len, what, e
-    );
 }
 
 fn main() {
     let o = parse_args();
-    let sock = subscribe(&o);
+    let mut b = Subscriber::builder(o.url.clone())
+        .stats(o.stats)
+        .wait(o.wait)
+        .max_events(o.max_events)
+        .max_message_bytes(o.max_message_bytes)
+        .on_gap(OnGap::Callback(Box::new(|g| eprintln!("{}: warning: {}", PROG, g))));
+    if let Some(t) = o.timeout {
+        b = b.recv_timeout(t);
+    }
+    if let Some(r) = o.from {
+        b = b.resume_from(r);
+    }
+    if let Some(u) = &o.replay_url {
+        b = b.replay_url(u.clone());
+    }
+    let sub = b.connect().unwrap_or_else(|e| {
+        eprintln!("{}: {}", PROG, e);
+        process::exit(status(&e));
+    });
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
-    let mut progress = Progress::default();
-    let status = loop {
-        let msg = match sock.recv() {
-            Ok(m) => m,
-            Err(e) => {
-                eprintln!("{}: receive from {}: {}", PROG, o.url, e);
-                break 1;
+    let mut printed = 0u64;
+    let mut print = |m: Message, out: &mut io::BufWriter<io::StdoutLock>| -> io::Result<bool> {
+        match m {
+            Message::Stats(st) => {
+                out.write_all(b"{\"stats\":")?;
+                json::write(&mut *out, &st, o.fields)?;
+                out.write_all(b"}\n")?;
             }
-        };
-        // A batch's lines go out together, as soon as it has arrived.
-        match progress.handle(&o, &msg, &mut out).and_then(|more| {
-            out.flush()?;
-            Ok(more)
-        }) {
-            Ok(true) => continue,
-            Ok(false) => break 0,
-            // The reader went away (| head): nothing more to do.
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break 0,
-            Err(e) => {
-                eprintln!("{}: cannot write the events to stdout: {}", PROG, e);
-                break 1;
+            Message::Batch(b) => {
+                for ev in b.events.iter().filter(|ev| o.pid.map_or(true, |p| ev.pid == p)) {
+                    json::write(&mut *out, ev, o.fields)?;
+                    out.write_all(b"\n")?;
+                    printed += 1;
+                    if printed == o.count {
+                        return Ok(false);
+                    }
+                }
             }
         }
+        // A batch's lines go out together, as soon as it has arrived.
+        out.flush()?;
+        Ok(true)
     };
+    let mut code = 0;
+    let mut sub = sub;
+    for m in sub.by_ref() {
+        let m = match m {
+            Ok(m) => m,
+            Err(e) if e.is_fatal() || matches!(e, Error::Timeout(_)) => {
+                eprintln!("{}: {}", PROG, e);
+                code = status(&e);
+                break;
+            }
+            Err(e) => {
+                eprintln!("{}: warning: {}", PROG, e);
+                continue;
+            }
+        };
+        match print(m, &mut out) {
+            Ok(true) => continue,
+            Ok(false) => break,
+            // The reader went away (| head): nothing more to do.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => break,
+            Err(e) => {
+                eprintln!("{}: cannot write the events to stdout: {}", PROG, e);
+                code = 1;
+                break;
+            }
+        }
+    }
+    let _ = out.flush();
     // No nng_close(): it can hang on a busy pipe (nng 1.5.2), and exit closes the socket.
-    std::mem::forget(sock);
-    process::exit(status);
+    process::exit(code);
 }

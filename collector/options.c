@@ -1,0 +1,397 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The collector's options: from the command line and the [collector]
+ * section of a configuration file that only root can write, read before
+ * anything else happens. Numbers go through the shared parser.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "collector.h"
+#include "nerrf_conf.h"
+#include "nerrf_log.h"
+#include "nerrf_opt.h"
+#include "nerrf_parse.h"
+#include "nerrf_version.h"
+#include "nerrf_wire.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+"usage: " PROG " [options]\n"
+"Loads the nerrf BPF programs, drops privileges and copies events into shm ring #1.\n"
+"  --config FILE         configuration file ([collector] section; root-owned)\n"
+"  --rundir DIR          where ring1.sock is served (default " NERRF_DEFAULT_RUNDIR ";\n"
+"                        must exist, owned by the --user)\n"
+"  --ring1-size BYTES    ring #1 data size, power of two, 4K..1G (default 64M)\n"
+"  --ringbuf-size BYTES  BPF ring buffer size, power of two >= 4K (default 8M)\n"
+"  --ring-mode MODE      ring1.sock mode, octal (default 0660)\n"
+"  --ring-group NAME     ring1.sock group (default: the --user's group)\n"
+"  --user NAME           account to run as after loading (default nobody)\n"
+"  --syscalls LIST       comma-separated syscalls to trace (default all)\n"
+"  --pid PID             trace only these processes (repeatable)\n"
+"  --exclude-pid PID     never trace this process (repeatable)\n"
+"  --follow              --pid also covers children forked later\n"
+"  --exclude-tree PID    never trace this process and its descendants (repeatable)\n"
+"  --uid UID             trace only this uid\n"
+"  --comm NAME           trace only these command names (repeatable, up to %d)\n"
+"  --exclude-comm NAME   never trace these command names (repeatable)\n"
+"  --cgroup ID|PATH      trace only this cgroup (v2 id or directory)\n"
+"  --path-prefix PATH    trace only paths under these prefixes (repeatable, up to %d)\n"
+"  --sample-bytes N      bytes of each write to sample, 0..256 (default 64)\n"
+"  --wakeup-us N         an event this long after its CPU's previous one wakes us\n"
+"                        at once; busy CPUs every 4x this. 0..100000 (default 250;\n"
+"                        lower: less latency, more collector CPU)\n"
+"  --all-writes          also trace writes to sockets, pipes and ttys\n"
+"  --net-family LIST     network events for these socket families: inet, inet6,\n"
+"                        unix (paths of unix sockets); default inet,inet6\n"
+"  --net-port PORT       network events only where the local or remote port is\n"
+"                        one of these (repeatable, up to %d)\n"
+"  --net-loopback        also network events with loopback peers (127.0.0.0/8,\n"
+"                        ::1), left out by default\n"
+"  --pin                 keep the programs attached and their maps pinned in bpffs\n"
+"                        when the collector dies, and reopen them at restart:\n"
+"                        capture goes on in between (see --cleanup)\n"
+"  --cleanup             remove what --pin left for --rundir (detaching the\n"
+"                        programs), then exit; for whoever stops us for good\n"
+"  --verbose             more messages\n"
+"  --check-config        print the configuration in force (file and flags), then exit\n"
+"  --version             the version, then exit\n"
+"  --help                this text\n",
+		NERRF_MAX_COMMS, NERRF_MAX_PREFIXES, NERRF_MAX_PORTS);
+}
+
+static int parse_syscalls(void *p, const char *list, char *err, size_t errlen)
+{
+	bool *on = ((struct opts *)p)->syscall_on;
+	char buf[1024], *save = NULL;
+
+	if (strlen(list) >= sizeof(buf)) {
+		snprintf(err, errlen, "--syscalls: list too long");
+		return -1;
+	}
+	strcpy(buf, list);
+	memset(on, 0, NR_SYSCALLS * sizeof(*on));
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		size_t i;
+		if (strcmp(t, "all") == 0) {
+			memset(on, 1, NR_SYSCALLS * sizeof(*on));
+			continue;
+		}
+		for (i = 0; i < NR_SYSCALLS && strcmp(t, syscall_name(i)); i++)
+			;
+		if (i == NR_SYSCALLS) {
+			char known[512];
+			size_t n = 0;
+			for (i = 0; i < NR_SYSCALLS; i++)
+				n += (size_t)snprintf(known + n, sizeof(known) - n, ", %s",
+						      syscall_name(i));
+			snprintf(err, errlen, "--syscalls: unknown syscall '%s'; known: all%s", t, known);
+			return -1;
+		}
+		on[i] = true;
+	}
+	return 0;
+}
+
+static int parse_families(void *p, const char *list, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} known[] = { { "inet", NERRF_NF_INET }, { "inet6", NERRF_NF_INET6 }, { "unix", NERRF_NF_UNIX } };
+	unsigned *fams = &((struct opts *)p)->live.net_families;
+	char buf[64], *save = NULL;
+
+	if (strlen(list) >= sizeof(buf)) {
+		snprintf(err, errlen, "--net-family: list too long; want some of inet,inet6,unix");
+		return -1;
+	}
+	strcpy(buf, list);
+	*fams = 0;
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		size_t i;
+		for (i = 0; i < sizeof(known) / sizeof(known[0]) && strcmp(t, known[i].name); i++)
+			;
+		if (i == sizeof(known) / sizeof(known[0])) {
+			snprintf(err, errlen, "--net-family: unknown family '%s'; known: inet, inet6, unix",
+				 t);
+			return -1;
+		}
+		*fams |= known[i].bit;
+	}
+	if (!*fams) {
+		snprintf(err, errlen, "--net-family: empty list; to trace no network syscall, leave "
+			 "them out of --syscalls");
+		return -1;
+	}
+	return 0;
+}
+
+static int parse_rundir(void *p, const char *arg, char *err, size_t errlen)
+{
+	if (arg[0] != '/' || strlen(arg) > PATH_MAX - 16) {
+		snprintf(err, errlen, "--rundir %s: want an absolute directory path", arg);
+		return -1;
+	}
+	((struct opts *)p)->rundir = arg;
+	return 0;
+}
+
+static int parse_uid(void *p, const char *arg, char *err, size_t errlen)
+{
+	struct opts *o = p;
+	uint64_t v;
+
+	if (nerrf_parse_uint("--uid", arg, 0, 0xfffffffeu, &v, err, errlen) < 0)
+		return -1;
+	o->live.uid_on = true;
+	o->live.uid = (unsigned)v;
+	return 0;
+}
+
+static int add_comm(struct opts *o, int mode, const char *arg, char *err, size_t errlen)
+{
+	if (o->live.comm_mode && o->live.comm_mode != mode) {
+		snprintf(err, errlen, "--comm and --exclude-comm cannot be mixed; use one of them");
+		return -1;
+	}
+	if (!*arg || strlen(arg) >= NERRF_COMM_LEN || o->live.ncomms >= NERRF_MAX_COMMS) {
+		snprintf(err, errlen, "%s %s: want a name of 1..%d characters, at most %d names",
+			 mode == NERRF_COMM_INCLUDE ? "--comm" : "--exclude-comm", arg,
+			 NERRF_COMM_LEN - 1, NERRF_MAX_COMMS);
+		return -1;
+	}
+	o->live.comm_mode = mode;
+	strcpy(o->live.comms[o->live.ncomms++], arg);
+	return 0;
+}
+
+static int parse_comm(void *p, const char *arg, char *err, size_t errlen)
+{
+	return add_comm(p, NERRF_COMM_INCLUDE, arg, err, errlen);
+}
+
+static int parse_xcomm(void *p, const char *arg, char *err, size_t errlen)
+{
+	return add_comm(p, NERRF_COMM_EXCLUDE, arg, err, errlen);
+}
+
+static int parse_cgroup(void *p, const char *arg, char *err, size_t errlen)
+{
+	struct opts *o = p;
+	struct stat st;
+	uint64_t v;
+
+	if (arg[0] == '/') {
+		/* A cgroup v2 directory's inode number is its id. */
+		if (stat(arg, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "--cgroup %s: not a cgroup directory (%s); give its id or "
+				 "a path under /sys/fs/cgroup", arg, strerror(errno));
+			return -1;
+		}
+		o->live.cgroup = st.st_ino;
+	} else if (nerrf_parse_uint("--cgroup", arg, 1, UINT64_MAX, &v, err, errlen) < 0) {
+		size_t n = strlen(err);
+		snprintf(err + n, errlen - n, " (or a cgroup directory)");
+		return -1;
+	} else {
+		o->live.cgroup = v;
+	}
+	return 0;
+}
+
+static int parse_prefix(void *p, const char *arg, char *err, size_t errlen)
+{
+	struct opts *o = p;
+
+	if (arg[0] != '/' || strlen(arg) >= NERRF_PREFIX_MAX || o->live.nprefixes >= NERRF_MAX_PREFIXES) {
+		snprintf(err, errlen, "--path-prefix %s: want an absolute path shorter than %d bytes, "
+			 "at most %d prefixes", arg, NERRF_PREFIX_MAX, NERRF_MAX_PREFIXES);
+		return -1;
+	}
+	strcpy(o->live.prefixes[o->live.nprefixes++], arg);
+	return 0;
+}
+
+static int parse_port(void *p, const char *arg, char *err, size_t errlen)
+{
+	struct opts *o = p;
+	uint64_t v;
+
+	if (o->live.nports >= NERRF_MAX_PORTS) {
+		snprintf(err, errlen, "--net-port %s: at most %d ports", arg, NERRF_MAX_PORTS);
+		return -1;
+	}
+	if (nerrf_parse_uint("--net-port", arg, 1, 65535, &v, err, errlen) < 0)
+		return -1;
+	o->live.ports[o->live.nports++] = (unsigned short)v;
+	return 0;
+}
+
+#define O struct opts
+/* The options; also the [collector] keys. */
+static const struct nerrf_opt table[] = {
+	NOPT_IGNORE("config"),
+	NOPT_FN("rundir", parse_rundir),
+	NOPT_SIZE("ring1-size", O, ring1_size, 4096, 1u << 30, true),
+	NOPT_SIZE("ringbuf-size", O, ringbuf_size, 4096, 1u << 30, true),
+	/* Others' bits would hand every local user the event stream. */
+	NOPT_MODE("ring-mode", O, ring_mode, 0007),
+	NOPT_STR("ring-group", O, ring_group),
+	NOPT_STR("user", O, user),
+	NOPT_FN("syscalls", parse_syscalls),
+	NOPT_PIDS("pid", O, pids, npids, 4194304),
+	NOPT_PIDS("exclude-pid", O, xpids, nxpids, 4194304),
+	NOPT_FLAG("follow", O, follow),
+	NOPT_FN("uid", parse_uid),
+	NOPT_FN("comm", parse_comm),
+	NOPT_FN("exclude-comm", parse_xcomm),
+	NOPT_FN("cgroup", parse_cgroup),
+	NOPT_FN("path-prefix", parse_prefix),
+	NOPT_UINT("sample-bytes", O, live.sample_bytes, 0, NERRF_DATA_MAX),
+	NOPT_DURATION("wakeup-us", O, live.wakeup_us, NERRF_US, 0, 100000),
+	NOPT_PIDS("exclude-tree", O, trees, ntrees, 4194304),
+	NOPT_FLAG("all-writes", O, live.all_writes),
+	NOPT_FN("net-family", parse_families),
+	NOPT_FN("net-port", parse_port),
+	NOPT_FLAG("net-loopback", O, live.net_loopback),
+	NOPT_FLAG("verbose", O, verbose),
+	NOPT_FLAG("pin", O, pin),
+	NOPT_FLAG("cleanup", O, cleanup),
+	NOPT_HELP(usage),
+	NOPT_VERSION(PROG),
+	NOPT_FLAG("check-config", O, check),
+	NOPT_END,
+};
+#undef O
+static struct option lo[sizeof(table) / sizeof(table[0])];
+
+/* What a reload changes in the running programs (kernel_apply); the rest takes a restart. */
+static const char *const live_keys[] = {
+	"comm", "exclude-comm", "uid", "cgroup", "path-prefix", "sample-bytes", "wakeup-us",
+	"all-writes", "net-family", "net-port", "net-loopback", "verbose", NULL,
+};
+
+/*
+ * The options from argv merged with the file's [collector] section, read
+ * through dirfd when it is >= 0. On success ca holds the strings o points
+ * into; on failure it is freed and the message names the file's line.
+ */
+static int read_opts(int dirfd, int argc, char **argv, struct opts *o, struct nerrf_conf_argv *ca)
+{
+	char cerr[512];
+	int rc;
+
+	*o = (struct opts){
+		.rundir = NERRF_DEFAULT_RUNDIR,
+		.ring1_size = 64u << 20,
+		.ringbuf_size = 8u << 20,
+		.ring_mode = 0660,
+		.user = "nobody",
+		.live.sample_bytes = 64,
+		.live.wakeup_us = 250,
+		.live.net_families = NERRF_NF_INET | NERRF_NF_INET6,
+	};
+	memset(o->syscall_on, 1, sizeof(o->syscall_on));
+	if (!lo[0].name)
+		nerrf_opt_longopts(table, lo);
+
+	/* The file is read as root: it must be root's alone (trusted_only). */
+	if (nerrf_conf_load_at(dirfd, argc, argv, "collector", lo, true, ca, cerr, sizeof(cerr)) < 0) {
+		log_warnx("%s", cerr);
+		return -1;
+	}
+	rc = nerrf_opt_parse(table, lo, ca, o, cerr, sizeof(cerr));
+	if (rc == 1) /* --help, --version */
+		exit(0);
+	if (rc == -1 || rc == -3)
+		log_warnx("%s", cerr);
+	if (rc == -2)
+		usage(stderr);
+	if (rc == 0 && o->follow && !o->npids) {
+		log_warnx("--follow needs --pid");
+		rc = -3;
+	}
+	if (rc == -1 || rc == -2) {
+		nerrf_conf_origin(ca, optind, "collector", cerr, sizeof(cerr));
+		log_warnx("the value above is from %s", cerr);
+	}
+	if (rc < 0)
+		nerrf_conf_free(ca);
+	return rc < 0 ? -1 : 0;
+}
+
+static const char *yes_no(bool b)
+{
+	return b ? "true" : "false";
+}
+
+void print_opts(const struct opts *o)
+{
+	printf("[collector]\n# changes at SIGHUP:");
+	for (const char *const *k = live_keys; *k; k++)
+		printf(" %s", *k);
+	printf("; the rest at a restart\nrundir = %s\nring1-size = %zu\nringbuf-size = %zu\n"
+	       "ring-mode = %04o\n", o->rundir, o->ring1_size, o->ringbuf_size, (unsigned)o->ring_mode);
+	if (o->ring_group)
+		printf("ring-group = %s\n", o->ring_group);
+	printf("user = %s\nsyscalls = ", o->user);
+	for (size_t i = 0, n = 0; i < NR_SYSCALLS; i++)
+		if (o->syscall_on[i])
+			printf("%s%s", n++ ? "," : "", syscall_name(i));
+	printf("\n");
+	for (unsigned i = 0; i < o->npids; i++)
+		printf("pid = %u\n", o->pids[i]);
+	for (unsigned i = 0; i < o->nxpids; i++)
+		printf("exclude-pid = %u\n", o->xpids[i]);
+	for (unsigned i = 0; i < o->ntrees; i++)
+		printf("exclude-tree = %u\n", o->trees[i]);
+	printf("follow = %s\n", yes_no(o->follow));
+	if (o->live.uid_on)
+		printf("uid = %u\n", o->live.uid);
+	for (unsigned i = 0; i < o->live.ncomms; i++)
+		printf("%s = %s\n", o->live.comm_mode == NERRF_COMM_INCLUDE ? "comm" : "exclude-comm",
+		       o->live.comms[i]);
+	if (o->live.cgroup)
+		printf("cgroup = %llu\n", o->live.cgroup);
+	for (unsigned i = 0; i < o->live.nprefixes; i++)
+		printf("path-prefix = %s\n", o->live.prefixes[i]);
+	printf("sample-bytes = %u\nwakeup-us = %u\nall-writes = %s\npin = %s\nverbose = %s\n",
+	       o->live.sample_bytes, o->live.wakeup_us, yes_no(o->live.all_writes), yes_no(o->pin),
+	       yes_no(o->verbose));
+}
+
+/* The options we started with (optarg strings point into it: kept), and the last reload's. */
+static struct nerrf_conf_argv boot, cur;
+
+int parse_opts(int argc, char **argv, struct opts *o)
+{
+	return read_opts(-1, argc, argv, o, &boot);
+}
+
+int reload_opts(int argc, char **argv, int conf_dir, struct opts *o)
+{
+	struct nerrf_conf_argv next;
+	struct opts n;
+	size_t changed;
+
+	if (read_opts(conf_dir, argc, argv, &n, &next) < 0) {
+		log_warnx("reload: the configuration is invalid (above): the one in force stays; "
+			  "fix it and send SIGHUP again");
+		return -1;
+	}
+	changed = nerrf_conf_report(PROG, &boot, cur.argv ? &cur : &boot, &next, lo, live_keys);
+	/* By value only: what points into next (rundir, user ...) takes a restart. */
+	o->live = n.live;
+	o->verbose = n.verbose;
+	nerrf_conf_free(&cur);
+	cur = next;
+	return changed > 0;
+}

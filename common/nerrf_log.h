@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One way to talk to the operator, for every process: a line on stderr,
+ * prefixed with the program's name (journald adds the time). As in BSD
+ * err(3): the *x forms print the message alone, the others append the errno
+ * text; fatal and fatalx then exit. Messages say what went wrong and what to
+ * do about it.
+ */
+#ifndef NERRF_LOG_H
+#define NERRF_LOG_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+
+#include "nerrf_ratelimit.h"
+
+void log_init(const char *prog, bool verbose);
+bool log_verbose(void);
+
+void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Only with --verbose. */
+void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+_Noreturn void fatal(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+_Noreturn void fatalx(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif /* NERRF_LOG_H */

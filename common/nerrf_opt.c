@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include <stdio.h>
+
+#include "nerrf_opt.h"
+#include "nerrf_parse.h"
+#include "nerrf_version.h"
+
+void nerrf_opt_longopts(const struct nerrf_opt *t, struct option *lo)
+{
+	int i;
+
+	for (i = 0; t[i].name; i++) {
+		enum nerrf_opt_kind k = t[i].kind;
+		bool none = k == NERRF_OPT_FLAG || k == NERRF_OPT_COUNT || k >= NERRF_OPT_ACTION;
+
+		lo[i] = (struct option){t[i].name, none ? no_argument : required_argument, NULL,
+					256 + i};
+	}
+	lo[i] = (struct option){0};
+}
+
+static void store(char *at, size_t width, uint64_t v)
+{
+	switch (width) {
+	case 1: *(uint8_t *)at = (uint8_t)v; break;
+	case 2: *(uint16_t *)at = (uint16_t)v; break;
+	case 4: *(uint32_t *)at = (uint32_t)v; break;
+	default: *(uint64_t *)at = v; break;
+	}
+}
+
+static int apply(const struct nerrf_opt *d, void *o, const char *arg, char *err, size_t errlen)
+{
+	char *at = (char *)o + d->off, flag[64];
+	uint64_t v = 0;
+	unsigned mode;
+	int rc = 0;
+
+	snprintf(flag, sizeof(flag), "--%s", d->name);
+	switch (d->kind) {
+	case NERRF_OPT_IGNORE:
+		break;
+	case NERRF_OPT_FLAG:
+		*(bool *)at = true;
+		break;
+	case NERRF_OPT_COUNT:
+		(*(int *)at)++;
+		break;
+	case NERRF_OPT_STR:
+		*(const char **)at = arg;
+		break;
+	case NERRF_OPT_UINT:
+		rc = nerrf_parse_uint(flag, arg, d->min, d->max, &v, err, errlen);
+		if (rc == 0)
+			store(at, d->width, v);
+		break;
+	case NERRF_OPT_SIZE:
+		rc = nerrf_parse_size(flag, arg, d->min, d->max, d->pow2, &v, err, errlen);
+		if (rc == 0)
+			store(at, d->width, v);
+		break;
+	case NERRF_OPT_DURATION:
+	case NERRF_OPT_NS:
+		rc = nerrf_parse_duration(flag, arg, d->unit, d->min, d->max, &v, err, errlen);
+		if (rc == 0)
+			store(at, d->width, d->kind == NERRF_OPT_NS ? v * d->unit : v);
+		break;
+	case NERRF_OPT_MODE:
+		rc = nerrf_parse_mode(flag, arg, (unsigned)d->max, &mode, err, errlen);
+		if (rc == 0)
+			store(at, d->width, mode);
+		break;
+	case NERRF_OPT_PIDS: {
+		unsigned *n = (unsigned *)((char *)o + d->n_off);
+
+		rc = nerrf_parse_uint(flag, arg, 1, d->max, &v, err, errlen);
+		if (rc == 0 && *n >= d->unit) {
+			snprintf(err, errlen, "%s %s: at most %u of them", flag, arg, (unsigned)d->unit);
+			rc = -1;
+		}
+		if (rc == 0)
+			((unsigned *)at)[(*n)++] = (unsigned)v;
+		break;
+	}
+	case NERRF_OPT_FN:
+	case NERRF_OPT_ACTION:
+		rc = d->fn(o, arg, err, errlen);
+		break;
+	case NERRF_OPT_HELP:
+		d->usage(stdout);
+		return 1;
+	case NERRF_OPT_VERSION:
+		printf("%s %s\n", d->prog, NERRF_VERSION);
+		return 1;
+	}
+	return rc < 0 ? -1 : 0;
+}
+
+int nerrf_opt_parse(const struct nerrf_opt *t, const struct option *lo,
+		    const struct nerrf_conf_argv *ca, void *o, char *err, size_t errlen)
+{
+	int c;
+
+	optind = 0;
+	while ((c = getopt_long(ca->argc, ca->argv, "", lo, NULL)) != -1) {
+		if (c < 256)
+			return -2;
+		int rc = apply(&t[c - 256], o, optarg, err, errlen);
+		if (rc != 0)
+			return rc;
+	}
+	if (optind != ca->argc) {
+		snprintf(err, errlen, "unexpected argument '%s'; see --help", ca->argv[optind]);
+		return -3;
+	}
+	return 0;
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The option tables (nerrf_opt) on arbitrary [forward] sections: the input is
+ * the file, loaded with one table holding every kind of option and parsed
+ * into a struct. Whatever the file says: no crash, no write outside the
+ * struct (ASan; guards around it), a failure leaves a NUL-terminated message
+ * within errlen, and a success leaves every number in its range and every
+ * list within its length.
+ */
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "harness.h"
+#include "nerrf_opt.h"
+#include "nerrf_parse.h"
+
+struct all {
+	uint64_t guard0;
+	const char *str;
+	bool flag;
+	int count;
+	unsigned u32;
+	uint16_t u16;
+	size_t size, pow2;
+	unsigned dur;
+	uint64_t ns;
+	unsigned mode;
+	unsigned pids[3], npids;
+	unsigned fn_calls;
+	uint64_t guard1;
+};
+
+static int fn(void *o, const char *arg, char *err, size_t errlen)
+{
+	((struct all *)o)->fn_calls++;
+	if (strcmp(arg, "no") == 0) {
+		snprintf(err, errlen, "--fn %s: refused", arg);
+		return -1;
+	}
+	return 0;
+}
+
+#define O struct all
+static const struct nerrf_opt table[] = {
+	NOPT_IGNORE("config"),
+	NOPT_STR("str", O, str),
+	NOPT_FLAG("flag", O, flag),
+	NOPT_COUNT("count", O, count),
+	NOPT_UINT("u32", O, u32, 5, 70000),
+	NOPT_UINT("u16", O, u16, 1, 65535),
+	NOPT_SIZE("size", O, size, 4096, 1ull << 40, false),
+	NOPT_SIZE("pow2", O, pow2, 4096, 1u << 30, true),
+	NOPT_DURATION("dur", O, dur, NERRF_MS, 1, 3600000),
+	NOPT_NS("ns", O, ns, NERRF_S, 1, 86400),
+	NOPT_MODE("mode", O, mode, 0007),
+	NOPT_PIDS("pid", O, pids, npids, 4194304),
+	NOPT_FN("fn", fn),
+	NOPT_END,
+};
+#undef O
+static struct option lo[sizeof(table) / sizeof(table[0])];
+
+static char dir[256], path[300];
+
+static void cleanup(void)
+{
+	unlink(path);
+	rmdir(dir);
+}
+
+static void parse(size_t errlen)
+{
+	char *argv[] = {"prog", "--config", path, NULL};
+	struct nerrf_conf_argv ca;
+	struct all a = {.guard0 = 0x5a5a5a5a5a5a5a5aull, .guard1 = 0xa5a5a5a5a5a5a5a5ull};
+	char *err = malloc(errlen);
+
+	FUZZ_CHECK(err, "out of memory");
+	memset(err, 0x7f, errlen);
+	if (nerrf_conf_load(3, argv, "forward", lo, false, &ca, err, errlen) != 0) {
+		free(err);
+		return;
+	}
+	memset(err, 0x7f, errlen);
+	int rc = nerrf_opt_parse(table, lo, &ca, &a, err, errlen);
+	FUZZ_CHECK(a.guard0 == 0x5a5a5a5a5a5a5a5aull && a.guard1 == 0xa5a5a5a5a5a5a5a5ull,
+		   "a value went outside its field");
+	FUZZ_CHECK(rc == 0 || rc == -1 || rc == -2 || rc == -3, "rc %d", rc);
+	if (rc == -1 || rc == -3)
+		FUZZ_CHECK(memchr(err, '\0', errlen), "message not terminated within %zu", errlen);
+	if (rc == 0) {
+		FUZZ_CHECK(!a.u32 || (a.u32 >= 5 && a.u32 <= 70000), "u32 %u", a.u32);
+		FUZZ_CHECK(!a.size || (a.size >= 4096 && a.size <= (1ull << 40)), "size %zu", a.size);
+		FUZZ_CHECK(!a.pow2 || (a.pow2 >= 4096 && !(a.pow2 & (a.pow2 - 1))), "pow2 %zu", a.pow2);
+		FUZZ_CHECK(a.dur <= 3600000, "dur %u", a.dur);
+		FUZZ_CHECK(!a.ns || (a.ns >= NERRF_S && a.ns <= 86400 * NERRF_S), "ns %llu",
+			   (unsigned long long)a.ns);
+		FUZZ_CHECK(!(a.mode & 0007) && a.mode <= 07777, "mode %o", a.mode);
+		FUZZ_CHECK(a.npids <= 3, "%u pids", a.npids);
+		for (unsigned i = 0; i < a.npids; i++)
+			FUZZ_CHECK(a.pids[i] >= 1 && a.pids[i] <= 4194304, "pid %u", a.pids[i]);
+	}
+	free(err);
+	nerrf_conf_free(&ca);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (!dir[0]) {
+		snprintf(dir, sizeof(dir), "%s", test_tmpdir("fuzz-opt"));
+		snprintf(path, sizeof(path), "%s/tracker.conf", dir);
+		atexit(cleanup);
+		nerrf_opt_longopts(table, lo);
+	}
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	FUZZ_CHECK(fd >= 0, "cannot write %s", path);
+	FUZZ_CHECK(write(fd, data, size) == (ssize_t)size, "short write to %s", path);
+	close(fd);
+	parse(1);
+	parse(16);
+	parse(512);
+	return 0;
+}

@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Capture survives collector crashes. Under `nerrf run` (which pins the
+ * programs), a workload opens files at a steady pace and counts its own
+ * successful opens; meanwhile the collector is killed with SIGKILL twice.
+ * Every open the workload made is delivered or counted lost, exactly, with
+ * no capture gap; the kernel-time hole between consecutive delivered events
+ * stays far below the time the collector was away; the pins are root's alone.
+ */
+#include "e2e.h"
+
+#include <dirent.h>
+
+#define PACE_US 250
+#define SECONDS 4
+
+static void opener(const struct e2e *e, int report_fd, void *arg)
+{
+	char p[PATH_MAX + 16];
+	unsigned made = 0;
+	uint64_t end = nerrf_mono_ms() + SECONDS * 1000;
+	(void)arg;
+	for (unsigned i = 0; nerrf_mono_ms() < end; i++) {
+		snprintf(p, sizeof(p), "%s/crash%u", e->work, i % 16);
+		int fd = open(p, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+		if (fd >= 0) {
+			made++;
+			close(fd);
+		}
+		usleep(PACE_US);
+	}
+	if (write(report_fd, &made, sizeof(made)) != sizeof(made))
+		_exit(1);
+}
+
+struct seen {
+	uint64_t key, mono;
+};
+
+static int by_mono(const void *a, const void *b)
+{
+	const struct seen *x = a, *y = b;
+	return x->mono < y->mono ? -1 : x->mono > y->mono;
+}
+
+/* Whether programs are pinned for rundir (collector/pin.c names them so). */
+static bool pinned(const char *rundir)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	char prefix[32];
+	struct dirent *de;
+	bool found = false;
+
+	for (const char *p = rundir; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	snprintf(prefix, sizeof(prefix), "%016llx-", (unsigned long long)h);
+	DIR *d = opendir("/sys/fs/bpf/nerrf");
+	while (d && (de = readdir(d)))
+		found |= strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static void kill_collector(struct e2e *e)
+{
+	pid_t old = e2e_stage_pid(e, "collector");
+	CHECK(old > 0);
+	CHECK(kill(old, SIGKILL) == 0);
+	uint64_t t0 = nerrf_mono_ms();
+	while (e2e_stage_pid(e, "collector") == old && nerrf_mono_ms() - t0 < 10000)
+		usleep(5000);
+	CHECK(e2e_stage_pid(e, "collector") != old, "the collector was not restarted");
+	fprintf(stderr, "collector %d killed; successor %d started after %llu ms\n", old,
+		e2e_stage_pid(e, "collector"), (unsigned long long)(nerrf_mono_ms() - t0));
+}
+
+int main(void)
+{
+	struct e2e e = {0};
+	static struct seen seen[SECONDS * 1000000 / PACE_US + 1000];
+	size_t nseen = 0;
+	unsigned made = 0, kills = 0;
+	uint64_t lost = 0, gaps = 0;
+	char prefix[PATH_MAX + 16];
+
+	e2e_require("the collector crash test", true);
+	e2e_dirs(&e, "e2e-collector-crash");
+	snprintf(prefix, sizeof(prefix), "%s/crash", e.work);
+	e2e_child(&e, opener, NULL);
+	e2e_run(&e, NULL);
+	e.sub = pt_sub(e.url, NULL);
+	CHECK(nng_socket_set_int(e.sub, NNG_OPT_RECVBUF, 8192) == 0);
+	e2e_go(&e, e.sub, 1);
+	fcntl(e.done_fd, F_SETFL, O_NONBLOCK);
+
+	struct stat pst;
+	CHECK(stat("/sys/fs/bpf/nerrf", &pst) == 0 && pinned(e.rundir),
+	      "nerrf run did not pin the programs");
+	CHECK(pst.st_uid == 0 && (pst.st_mode & 0077) == 0,
+	      "the pin directory is open to others (uid %u mode %o)", (unsigned)pst.st_uid,
+	      (unsigned)(pst.st_mode & 07777));
+
+	uint64_t start = nerrf_mono_ms(), end = start + 60000;
+	while (nerrf_mono_ms() < end) {
+		if (kills < 2 && nerrf_mono_ms() - start > 1000 + kills * 1200) {
+			kill_collector(&e);
+			kills++;
+		}
+		if (!made && read(e.done_fd, &made, sizeof(made)) == sizeof(made))
+			CHECK(made > 0);
+		nng_msg *m = pt_recv(e.sub, 100);
+		if (!m)
+			continue;
+		if (memcmp(nng_msg_body(m), NERRF_TOPIC_EVENTS, NERRF_TOPIC_LEN) == 0) {
+			Nerrf__Trace__EventBatch *b = pt_decode_batch(m);
+			e2e_account(&e, b);
+			for (size_t i = 0; i < b->n_events; i++) {
+				const Nerrf__Trace__Event *ev = b->events[i];
+				if (strcmp(ev->syscall, "openat") || strncmp(ev->path, prefix, strlen(prefix)))
+					continue;
+				uint64_t key = (uint64_t)ev->cpu << 48 | ev->seq;
+				bool dup = false;
+				for (size_t k = nseen; k-- > 0 && nseen - k < 4096;)
+					dup |= seen[k].key == key;
+				if (!dup && nseen < sizeof(seen) / sizeof(seen[0]))
+					seen[nseen++] = (struct seen){key, ev->mono_ns};
+			}
+			if (b->loss) {
+				lost = 0;
+				for (size_t i = 0; i < b->loss->n_kernel_lost_by_syscall; i++)
+					if (!strcmp(b->loss->kernel_lost_by_syscall[i]->key, "openat"))
+						lost = b->loss->kernel_lost_by_syscall[i]->value;
+				gaps = b->loss->capture_gaps;
+			}
+			nerrf__trace__event_batch__free_unpacked(b, NULL);
+		}
+		nng_msg_free(m);
+		if (made && kills == 2 && nseen + lost >= made)
+			break;
+	}
+	fprintf(stderr, "made %u, delivered %zu, kernel_lost(openat) %llu, capture gaps %llu\n",
+		made, nseen, (unsigned long long)lost, (unsigned long long)gaps);
+	CHECK(made > 0, "the workload never reported");
+	CHECK_EQ_U64(gaps, 0);
+	CHECK_EQ_U64(nseen + lost, made);
+
+	/* No blind window: consecutive events are as close as the workload's pace. */
+	qsort(seen, nseen, sizeof(seen[0]), by_mono);
+	uint64_t hole = 0;
+	for (size_t i = 1; i < nseen; i++)
+		if (seen[i].mono - seen[i - 1].mono > hole)
+			hole = seen[i].mono - seen[i - 1].mono;
+	fprintf(stderr, "largest hole between delivered events: %.1f ms\n", hole / 1e6);
+	CHECK(lost > 0 || hole < 50000000ull, "a %.1f ms hole in the workload's events",
+	      hole / 1e6);
+
+	char rundir[sizeof(e.rundir)];
+	memcpy(rundir, e.rundir, sizeof(rundir));
+	e2e_finish(&e);
+	CHECK(!pinned(rundir), "nerrf run left its pinned programs behind after stopping");
+	return 0;
+}
