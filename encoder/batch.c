@@ -268,12 +268,11 @@ static void convert(struct encoder *e, uint64_t now_ns)
 
 static void set_ts(const struct encoder *e, Google__Protobuf__Timestamp *ts, uint64_t mono_ns)
 {
-	int64_t wall = e->clock_off + (int64_t)(mono_ns & INT64_MAX);
+	/* From ring #1, which the encoder does not trust: saturate, never overflow. */
+	uint64_t wall = enc_wall_ns(mono_ns, e->clock_off);
 
-	if (wall < 0)
-		wall = 0;
 	google__protobuf__timestamp__init(ts);
-	ts->seconds = wall / 1000000000;
+	ts->seconds = (int64_t)(wall / 1000000000);
 	ts->nanos = (int32_t)(wall % 1000000000);
 }
 
