@@ -39,6 +39,7 @@
 #include "nerrf_version.h"
 #include "nerrf_wire.h"
 #include "wirecheck.h"
+#include "nerrf_notify.h"
 #include "nerrf_time.h"
 
 #define DEFAULT_WINDOW 256
@@ -51,12 +52,14 @@
 #define REPLAY_BYTES (4u << 20)
 #define LIVE_RECVBUF 8192		/* messages nng holds while we catch up */
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, reload;
 
 static void on_signal(int sig)
 {
-	(void)sig;
-	stop = 1;
+	if (sig == SIGHUP)
+		reload = 1;
+	else
+		stop = 1;
 }
 
 struct fwd {
@@ -69,6 +72,7 @@ struct fwd {
 	uint64_t live_hi;  /* the highest publisher_seq known to exist */
 	uint64_t saved;	   /* acked as the state file has it */
 	uint64_t saved_ns, stats_ns, logged_ns;
+	uint64_t acked_then; /* c.acked at the last status line */
 	uint64_t stuck_ns; /* since when replay has not had what the gap needs */
 	bool take_live;	   /* the journal cannot fill the gap: skip to the live stream */
 	bool oldest;	   /* no position yet, --start oldest: the journal's first batch is next */
@@ -609,6 +613,21 @@ static void run(struct fwd *f)
 	f->logged_ns = nerrf_mono_ns();
 	while (!stop) {
 		uint64_t now = nerrf_mono_ns();
+		double secs;
+		/* The loop goes round at least every 20 ms: pet the watchdog. */
+		if (nerrf_notify_due(now, &secs)) {
+			nerrf_notify_alive("%s; %.1f batches/s acked, position %" PRIu64 ", %" PRIu64
+					   " behind", fwd_broker_connected() ? "broker up" : "broker down",
+					   (double)(f->c.acked - f->acked_then) / secs, f->acked,
+					   f->c.behind);
+			f->acked_then = f->c.acked;
+		}
+		if (reload) {
+			/* nerrf run and kill -HUP send it to every stage: it must not end the hop. */
+			reload = 0;
+			log_warnx("SIGHUP: nothing to reload; every option of the forwarder takes "
+				  "a restart (systemctl restart nerrf-forward)");
+		}
 		collect(f, wait_ms, now);
 		wait_ms = 0;
 		if (now - f->saved_ns >= SAVE_EVERY_NS)
@@ -689,6 +708,7 @@ int main(int argc, char **argv)
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	if (mkdir(f.o.state_dir, 0700) != 0 && errno != EEXIST)
@@ -719,6 +739,8 @@ int main(int argc, char **argv)
 	}
 	log_warnx("forwarding %s to %s as %s (stream %s)", f.o.events_url, f.o.nats,
 		  f.o.events_subject, f.o.stream);
+	/* Ready once subscribed and confined; a broker that is not up yet is an outage, counted. */
+	nerrf_notify_ready("forwarding to %s", f.o.nats);
 	run(&f);
 	ret = 0;
 out:

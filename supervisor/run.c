@@ -471,7 +471,7 @@ int cmd_run(int argc, char **argv)
 		[PUBLISHER] = {.name = "publisher", .enabled = true, .notifies = true},
 		[PRINTER] = {.name = "printer", .prints = true},
 		[EXPORTER] = {.name = "exporter", .notifies = true},
-		[FORWARDER] = {.name = "forward"},
+		[FORWARDER] = {.name = "forward", .notifies = true},
 	};
 	struct run_opts o = {.rundir = NERRF_DEFAULT_RUNDIR, .user = NULL,
 			     .journal = NERRF_JOURNAL_DEFAULT_DIR};

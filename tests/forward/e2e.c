@@ -6,7 +6,8 @@
  * the EventBatch the journal holds under that publisher_seq (so: unchanged).
  * The forwarder runs under its seccomp filter; nerrf stats shows its
  * counters from its stats socket, and the publisher's Stats reach
- * nerrf.testhost.stats with them appended.
+ * nerrf.testhost.stats with them appended. A SIGHUP in the middle (nerrf run
+ * and kill -HUP send it to every stage) neither ends it nor costs a batch.
  */
 #include "fwdtest.h"
 
@@ -48,6 +49,8 @@ int main(void)
 	ft_forward(&t, NULL, "--start", "oldest", NULL);
 	struct ft_feed f = {.t = &t, .total = TOTAL, .rate = 3000, .events = 4};
 	ft_feed_start(&f, 2);
+	usleep(300 * 1000);
+	CHECK(kill(t.fwd, SIGHUP) == 0);
 	ft_feed_join(&f);
 
 	ft_expect_once(&t, NULL, "nerrf.testhost.events", count, TOTAL, 30000);
@@ -79,6 +82,10 @@ int main(void)
 	natsMsg_Destroy(sm);
 	natsSubscription_Destroy(sub);
 	natsConnection_Destroy(sc);
+
+	CHECK(waitpid(t.fwd, NULL, WNOHANG) == 0, "nerrf-forward ended after SIGHUP: %s",
+	      pt_slurp(t.fwd_err));
+	CHECK(strstr(pt_slurp(t.fwd_err), "SIGHUP: nothing to reload"), "%s", pt_slurp(t.fwd_err));
 
 	/* Unchanged: what JetStream keeps is what the publisher journaled. */
 	pt_stop(t.fwd);
