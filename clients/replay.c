@@ -20,6 +20,7 @@
 
 #include "nerrf.h"
 #include "nerrf_journal.h"
+#include "nerrf_parse.h"
 #include "trace.pb-c.h"
 
 static bool in_range(const struct nerrf_jrec_hdr *h, const struct replay_range *r)
@@ -173,18 +174,14 @@ int replay_parse_point(const char *opt, const char *s, uint64_t *seq, uint64_t *
 	struct tm tm = {0};
 
 	*seq = *ns = 0;
+	/* The numbers through the stages' one parser; its message is replaced by the one below. */
 	if (*s >= '1' && *s <= '9' && !strpbrk(s, "-:T")) {
-		errno = 0;
-		unsigned long long v = strtoull(s, &end, 10);
-		if (!errno && !*end) {
-			*seq = v;
+		if (nerrf_parse_uint(opt, s, 1, UINT64_MAX, seq, NULL, 0) == 0)
 			return 0;
-		}
 	} else if (*s == '@' && s[1] >= '0' && s[1] <= '9') {
-		errno = 0;
-		unsigned long long v = strtoull(s + 1, &end, 10);
-		if (!errno && !*end && v < UINT64_MAX / 1000000000u) {
-			*ns = v * 1000000000u;
+		uint64_t v;
+		if (nerrf_parse_uint(opt, s + 1, 0, UINT64_MAX / NERRF_S - 1, &v, NULL, 0) == 0) {
+			*ns = v * NERRF_S;
 			return 0;
 		}
 	} else if ((end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))) {
