@@ -89,8 +89,9 @@ try:
     check("missed" not in open(top + "/watch.err").read(), "the watch did not see all the "
           "benign activity:", open(top + "/watch.err").read())
 
-    # Ransomware: 60 files encrypted in place and renamed, by a child of its own.
-    victims = work + "/victims"
+    # Ransomware: 60 files encrypted in place and renamed, by a child of its own, in a
+    # directory whose name sets the terminal's title if printed as it is.
+    victims = work + "/victims\x1b]0;owned\x07"
     os.mkdir(victims)
     for i in range(60):
         with open("%s/report%02d.txt" % (victims, i), "w") as f:
@@ -114,8 +115,9 @@ try:
     when, line = alerts[0]
     check("ALERT pid=%d comm=python3 exe=%s container=- uid=0:"
           % (pid, os.path.realpath(sys.executable)) in line, "not the process that did it:", line)
-    check("to new extensions (.locked:" in line and "in 1 directories (%s:" % victims in line,
-          line)
+    check("to new extensions (.locked:" in line and "in 1 directories (%s:" %
+          victims.replace("\x1b", "\\x1b").replace("\x07", "\\x07") in line, line)
+    check("\x1b" not in line and "\x07" not in line, "an escape sequence printed raw:", repr(line))
     print("flagged after %.2f s: %s" % (when - start, line.strip()))
     print("the watch's stderr:", open(top + "/watch.err").read())
     time.sleep(1)

@@ -187,7 +187,15 @@ class Watch:
         eg = ["%s -> %s" % (o, n) for o, (n, _) in list(ren.items())[:2]] or list(enc)[:2] \
             or sorted(dele)[:2]
         parts.append("e.g. " + ", ".join(eg))
-        print(" ".join(parts), file=self.out, flush=True)
+        print(shown(" ".join(parts)), file=self.out, flush=True)
+
+
+def shown(s):
+    """Names come from the watched processes: control and format characters
+    (escape sequences, bidirectional overrides) are written as escapes, so
+    an alert cannot rewrite the terminal it is read on."""
+    return "".join(c if c.isprintable() else
+                   "\\x%02x" % ord(c) if ord(c) < 0x100 else "\\u%04x" % ord(c) for c in s)
 
 
 def main():
