@@ -13,6 +13,8 @@
 #define SILENT_MS 2500 /* the publisher's ENCODER_SILENT_NS */
 
 struct stats {
+	/* The speaker's own time (Stats.ts): on a loaded machine the test may read a
+	 * Stats late, which says nothing of the cadence it was sent at. */
 	uint64_t at_ms;
 	bool encoder; /* the encoder's, with loss counters; else the publisher's own */
 };
@@ -30,7 +32,9 @@ static struct stats next_stats(struct e2e *e)
 			continue;
 		}
 		Nerrf__Trace__Stats *s = pt_decode_stats(m);
-		struct stats r = {nerrf_mono_ms(), s->loss != NULL};
+		CHECK(s->ts, "a Stats without ts");
+		struct stats r = {(uint64_t)s->ts->seconds * 1000 + (uint64_t)s->ts->nanos / 1000000,
+				  s->loss != NULL};
 		if (!r.encoder)
 			CHECK_STR(s->stage_state, "encoder=silent publisher=up");
 		nerrf__trace__stats__free_unpacked(s, NULL);
