@@ -7,8 +7,10 @@
  * no capture gap; the kernel-time hole between consecutive delivered events
  * is no wider than the workload's own pause between those opens (a loaded
  * machine may stop it for longer than a restart takes); the pins are root's
- * alone.
+ * alone, and the restarted collector is as confined as the first (no uid 0,
+ * no capability, seccomp on every thread).
  */
+#include "confine.h"
 #include "e2e.h"
 
 #include <dirent.h>
@@ -174,6 +176,19 @@ int main(void)
 	CHECK(lost > 0 || hole <= r.pause_ns + 1000000,
 	      "a %.1f ms hole in the workload's events, which never paused more than %.1f ms",
 	      hole / 1e6, r.pause_ns / 1e6);
+
+	/* The successor reopened the pins as root: it must have dropped as a first start does. */
+	pid_t succ = e2e_stage_pid(&e, "collector");
+	char status[64];
+	snprintf(status, sizeof(status), "/proc/%d/status", (int)succ);
+	const char *st = pt_slurp(status);
+	unsigned ruid = 0, euid = 0, suid = 0, fsuid = 0;
+	const char *u = strstr(st, "\nUid:");
+	CHECK(u && sscanf(u, "\nUid: %u %u %u %u", &ruid, &euid, &suid, &fsuid) == 4, "%s", st);
+	CHECK(ruid && euid && suid && fsuid, "the restarted collector kept uid 0: %s", st);
+	CHECK(strstr(st, "\nCapEff:\t0000000000000000\n"), "the restarted collector kept "
+	      "capabilities: %s", st);
+	confine_check_status(succ, "restarted collector");
 
 	char rundir[sizeof(e.rundir)];
 	memcpy(rundir, e.rundir, sizeof(rundir));
