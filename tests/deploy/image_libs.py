@@ -40,13 +40,12 @@ for p in run("dpkg-query", "-W", "-f", "${Package} ${Essential}\\n").splitlines(
     if ess == "yes":
         have.add(name)
 
-# Every library each binary links, by the path ldd resolved it to; not a sanitizer
-# build's runtime (the image is built without one).
+# Every library each binary links, by the path ldd resolved it to.
 links = {}
 for b in bins:
     for line in run("ldd", b).splitlines():
         lm = re.match(r"\s*(\S+) => (/\S+)", line)
-        if lm and not re.match(r"lib(a|ub|t|l)san\.", lm[1]):
+        if lm:
             links.setdefault(lm[2], set()).add((b.rsplit("/", 1)[-1], lm[1]))
 
 # dpkg knows a file by the path its package ships: /usr/lib or /lib (merged /usr).
