@@ -4,7 +4,9 @@
  * SIGKILL (no chance to stop anything), the collector, which dropped to the
  * stage user after loading, the encoder and the publisher all exit within
  * seconds. The programs it pinned stay attached (nobody stopped capture for
- * good) until `nerrf-collector --cleanup` removes them.
+ * good): a collector of another configuration started on the same rundir
+ * replaces them, saying so, and `nerrf-collector --cleanup` then finds only
+ * its set.
  */
 #include "e2e.h"
 
@@ -41,7 +43,25 @@ int main(void)
 
 	kill(e.child, SIGKILL);
 	waitpid(e.child, NULL, 0);
-	/* nerrf run had no chance to remove the pins */
+
+	/* Pins of another configuration (ring buffer size, no pid filter): replaced, not reused. */
+	char next_err[PATH_MAX + 16];
+	snprintf(next_err, sizeof(next_err), "%s/next.err", e.dir);
+	char *next[] = {(char *)e2e_stage("collector"), "--pin", "--rundir", e.rundir,
+			"--ringbuf-size", "64K", "--user", "nobody", NULL};
+	pid_t np = pt_spawn(next, next_err);
+	end = nerrf_mono_ms() + 60000;
+	while (!strstr(pt_slurp(next_err), "ready: pid") && kill(np, 0) == 0 && nerrf_mono_ms() < end)
+		usleep(50000);
+	CHECK(strstr(pt_slurp(next_err), "removed programs pinned by an earlier collector of "
+		     "another version or configuration"),
+	      "a collector of another configuration did not replace the stale pins: %s",
+	      pt_slurp(next_err));
+	CHECK(!strstr(pt_slurp(next_err), "reopened the programs pinned"), "%s",
+	      pt_slurp(next_err));
+	CHECK(kill(np, SIGTERM) == 0 && pt_wait_exit(np, 30000) == 0, "%s", pt_slurp(next_err));
+
+	/* nerrf run had no chance to remove the pins; that collector's set is the only one left */
 	char *cleanup[] = {(char *)e2e_stage("collector"), "--cleanup", "--rundir", e.rundir, NULL};
 	CHECK(pt_wait_exit(pt_spawn(cleanup, e.err), 10000) == 0, "--cleanup failed: %s",
 	      pt_slurp(e.err));
