@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stdio.h>
+#include <string.h>
 
 #include "nerrf_opt.h"
 #include "nerrf_parse.h"
@@ -26,6 +27,66 @@ static void store(char *at, size_t width, uint64_t v)
 	case 2: *(uint16_t *)at = (uint16_t)v; break;
 	case 4: *(uint32_t *)at = (uint32_t)v; break;
 	default: *(uint64_t *)at = v; break;
+	}
+}
+
+static uint64_t load(const char *at, size_t width)
+{
+	switch (width) {
+	case 1: return *(const uint8_t *)at;
+	case 2: return *(const uint16_t *)at;
+	case 4: return *(const uint32_t *)at;
+	default: return *(const uint64_t *)at;
+	}
+}
+
+static const char *unit_suffix(uint64_t unit)
+{
+	return unit == NERRF_S ? "s" : unit == NERRF_MS ? "ms" : "us";
+}
+
+void nerrf_opt_print(FILE *f, const struct nerrf_opt *t, const void *o)
+{
+	for (const struct nerrf_opt *d = t; d->name; d++) {
+		const char *at = (const char *)o + d->off;
+		uint64_t v = d->kind >= NERRF_OPT_UINT && d->kind <= NERRF_OPT_MODE
+				     ? load(at, d->width) : 0;
+
+		switch (d->kind) {
+		case NERRF_OPT_FLAG:
+			if (strcmp(d->name, "check-config") != 0)
+				fprintf(f, "%s = %s\n", d->name, *(const bool *)at ? "true" : "false");
+			break;
+		case NERRF_OPT_COUNT:
+			fprintf(f, "%s = %s\n", d->name, *(const int *)at ? "true" : "false");
+			break;
+		case NERRF_OPT_STR:
+			if (*(const char *const *)at)
+				fprintf(f, "%s = %s\n", d->name, *(const char *const *)at);
+			break;
+		case NERRF_OPT_UINT:
+		case NERRF_OPT_SIZE:
+			if (v || !d->min) /* 0 below the minimum: not set */
+				fprintf(f, "%s = %llu\n", d->name, (unsigned long long)v);
+			break;
+		case NERRF_OPT_DURATION:
+		case NERRF_OPT_NS:
+			if (d->kind == NERRF_OPT_NS)
+				v /= d->unit;
+			if (v || !d->min)
+				fprintf(f, "%s = %llu%s\n", d->name, (unsigned long long)v,
+					unit_suffix(d->unit));
+			break;
+		case NERRF_OPT_MODE:
+			fprintf(f, "%s = %04llo\n", d->name, (unsigned long long)v);
+			break;
+		case NERRF_OPT_PIDS:
+			for (unsigned i = 0; i < *(const unsigned *)((const char *)o + d->n_off); i++)
+				fprintf(f, "%s = %u\n", d->name, ((const unsigned *)at)[i]);
+			break;
+		default: /* options only, or a stage's own function: the stage prints those */
+			break;
+		}
 	}
 }
 

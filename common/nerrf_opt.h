@@ -87,4 +87,12 @@ void nerrf_opt_longopts(const struct nerrf_opt *t, struct option *lo);
 int nerrf_opt_parse(const struct nerrf_opt *t, const struct option *lo,
 		    const struct nerrf_conf_argv *ca, void *o, char *err, size_t errlen);
 
+/*
+ * The values in o as "key = value" lines that the same table parses back:
+ * --check-config's section. Options only (help, version, config,
+ * check-config) and FN/ACTION rows are the stage's to print; a number left
+ * at 0 below its minimum is not set and not printed.
+ */
+void nerrf_opt_print(FILE *f, const struct nerrf_opt *t, const void *o);
+
 #endif /* NERRF_OPT_H */

@@ -5,7 +5,8 @@
  * into a struct. Whatever the file says: no crash, no write outside the
  * struct (ASan; guards around it), a failure leaves a NUL-terminated message
  * within errlen, and a success leaves every number in its range and every
- * list within its length.
+ * list within its length, and what nerrf_opt_print makes of it (the section
+ * --check-config prints) parses back to the same values.
  */
 #include <fcntl.h>
 #include <unistd.h>
@@ -61,12 +62,39 @@ static const struct nerrf_opt table[] = {
 #undef O
 static struct option lo[sizeof(table) / sizeof(table[0])];
 
-static char dir[256], path[300];
+static char dir[256], path[300], path2[300];
 
 static void cleanup(void)
 {
 	unlink(path);
+	unlink(path2);
 	rmdir(dir);
+}
+
+/* nerrf_opt_print's section for a, loaded and parsed again: the same values. */
+static void round_trip(const struct all *a)
+{
+	char *argv[] = {"prog", "--config", path2, NULL}, err[512];
+	struct nerrf_conf_argv ca;
+	struct all b = {0};
+	FILE *f = fopen(path2, "w");
+
+	FUZZ_CHECK(f, "cannot write %s", path2);
+	fputs("[forward]\n", f);
+	nerrf_opt_print(f, table, a);
+	FUZZ_CHECK(fclose(f) == 0, "cannot write %s", path2);
+	FUZZ_CHECK(nerrf_conf_load(3, argv, "forward", lo, false, &ca, err, sizeof(err)) == 0 &&
+			   nerrf_opt_parse(table, lo, &ca, &b, err, sizeof(err)) == 0,
+		   "the printed section does not parse: %s", err);
+	FUZZ_CHECK(!a->str == !b.str && (!a->str || strcmp(a->str, b.str) == 0),
+		   "str '%s' came back as '%s'", a->str ? a->str : "(none)",
+		   b.str ? b.str : "(none)");
+	FUZZ_CHECK(a->flag == b.flag && !a->count == !b.count && a->u32 == b.u32 &&
+			   a->u16 == b.u16 && a->size == b.size && a->pow2 == b.pow2 &&
+			   a->dur == b.dur && a->ns == b.ns && a->mode == b.mode &&
+			   a->npids == b.npids && !memcmp(a->pids, b.pids, sizeof(a->pids)),
+		   "a value printed by nerrf_opt_print parsed back differently");
+	nerrf_conf_free(&ca);
 }
 
 static void parse(size_t errlen)
@@ -100,6 +128,8 @@ static void parse(size_t errlen)
 		FUZZ_CHECK(a.npids <= 3, "%u pids", a.npids);
 		for (unsigned i = 0; i < a.npids; i++)
 			FUZZ_CHECK(a.pids[i] >= 1 && a.pids[i] <= 4194304, "pid %u", a.pids[i]);
+		if (errlen == 512)
+			round_trip(&a);
 	}
 	free(err);
 	nerrf_conf_free(&ca);
@@ -110,6 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!dir[0]) {
 		snprintf(dir, sizeof(dir), "%s", test_tmpdir("fuzz-opt"));
 		snprintf(path, sizeof(path), "%s/tracker.conf", dir);
+		snprintf(path2, sizeof(path2), "%s/printed.conf", dir);
 		atexit(cleanup);
 		nerrf_opt_longopts(table, lo);
 	}
