@@ -19,8 +19,9 @@ static void config_usage(FILE *f)
 {
 	fputs("Usage: nerrf config check [FILE]\n"
 	      "Validates the configuration (FILE, else $NERRF_CONFIG, else /etc/nerrf/tracker.conf)\n"
-	      "as nerrf-collector, nerrf-encoder and nerrf-publisher read it, and prints what\n"
-	      "each would run with. Exits 1 when a stage refuses it.\n",
+	      "as nerrf-collector, nerrf-encoder, nerrf-publisher, nerrf-exporter and\n"
+	      "nerrf-forward read it, and prints what each would run with. Exits 1 when a stage\n"
+	      "refuses it.\n",
 	      f);
 }
 
@@ -57,7 +58,8 @@ static int check_stage(const char *name, const char *file)
 
 int cmd_config(int argc, char **argv)
 {
-	static const char *const stages[] = {"collector", "encoder", "publisher"};
+	static const char *const stages[] = {"collector", "encoder", "publisher", "exporter",
+					     "forward"};
 	int bad = 0;
 
 	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {

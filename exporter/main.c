@@ -53,6 +53,7 @@ struct opts {
 	const char *listen;
 	bool insecure_listen;
 	uint64_t stats_interval_ms;
+	bool check; /* --check-config */
 };
 
 static struct exp_state state;
@@ -81,6 +82,7 @@ static void usage(FILE *f)
 	      "                        stats are 3 intervals old is reported down\n"
 	      "  --config FILE         configuration file, section [exporter] (default "
 	      NERRF_CONF_DEFAULT ")\n"
+	      "  --check-config        print the configuration in force (file and flags), then exit\n"
 	      "  --version             print the version\n"
 	      "  --help                this text\n",
 	      f);
@@ -93,6 +95,7 @@ static const struct nerrf_opt table[] = {
 	NOPT_STR("rundir", O, rundir),
 	NOPT_STR("listen", O, listen),
 	NOPT_FLAG("insecure-listen", O, insecure_listen),
+	NOPT_FLAG("check-config", O, check),
 	NOPT_DURATION("stats-interval", O, stats_interval_ms, NERRF_MS, 100, 3600000),
 	NOPT_IGNORE("config"),
 	NOPT_VERSION("nerrf-exporter"),
@@ -345,6 +348,12 @@ int main(int argc, char **argv)
 		o.url = urlbuf;
 	}
 	state.stale_ms = 3 * o.stats_interval_ms;
+	if (o.check) {
+		printf("[exporter]\n# changes at SIGHUP: nothing; every key at a restart\n");
+		nerrf_opt_print(stdout, table, &o);
+		ret = 0;
+		goto out;
+	}
 
 	struct sigaction sa_sig = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa_sig, NULL);

@@ -36,6 +36,7 @@ struct fwd_opts {
 	const char *creds, *nkey, *nkey_seed;
 	bool insecure;
 	bool no_sandbox;
+	bool check; /* --check-config */
 	char events_subject[512], stats_subject[512];
 };
 

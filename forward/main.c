@@ -114,6 +114,7 @@ static void usage(FILE *f)
 		"  --nkey PUBKEY          NATS nkey user, with --nkey-seed FILE holding its seed\n"
 		"  --insecure             allow plain text to a non-loopback server\n"
 		"  --config FILE          configuration file, section [forward]\n"
+		"  --check-config         print the configuration in force (file and flags), then exit\n"
 		"  --verbose, --help, --version\n",
 		DEFAULT_WINDOW, DEFAULT_ACK_WAIT_MS);
 }
@@ -163,6 +164,7 @@ static const struct nerrf_opt table[] = {
 	NOPT_STR("nkey-seed", O, nkey_seed),
 	NOPT_FLAG("insecure", O, insecure),
 	NOPT_FLAG("no-sandbox", O, no_sandbox),
+	NOPT_FLAG("check-config", O, check),
 	NOPT_IGNORE("config"),
 	NOPT_ACTION("verbose", verbose),
 	NOPT_HELP(usage),
@@ -233,6 +235,10 @@ static int parse_args(const struct nerrf_conf_argv *ca, struct fwd_opts *o)
 			ca->argv[optind]);
 	if (rc != 0)
 		return rc < 0 ? -1 : 1;
+	if (!o->nats && o->check) {
+		printf("[forward]\n# not configured: no nats key, so nerrf-forward does not start\n");
+		return 1;
+	}
 	if (!o->nats) {
 		fprintf(stderr, "nerrf-forward: no NATS server: give --nats nats://HOST:PORT (or "
 			"nats = ... under [forward] in the configuration)\n");
@@ -704,6 +710,13 @@ int main(int argc, char **argv)
 		return rv > 0 ? 0 : 2;
 	}
 	nerrf__trace__forward_counters__init(&f.c);
+	if (f.o.check) {
+		printf("[forward]\n# changes at SIGHUP: nothing; every key at a restart\n");
+		nerrf_opt_print(stdout, table, &f.o);
+		printf("start = %s\n", f.o.start_oldest ? "oldest" : "live");
+		nerrf_conf_free(&ca);
+		return 0;
+	}
 
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);

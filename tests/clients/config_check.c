@@ -37,7 +37,9 @@ int main(void)
 	snprintf(out2, sizeof(out2), "%s/out2.conf", dir);
 	snprintf(err, sizeof(err), "%s/err", dir);
 	write_file(conf, "[collector]\npath-prefix = /home\ncomm = bash\n"
-			 "[encoder]\nmax-batch = 10\n[publisher]\nsendbuf = 64\n");
+			 "[encoder]\nmax-batch = 10\n[publisher]\nsendbuf = 64\n"
+			 "[exporter]\nstats-interval = 2s\n"
+			 "[forward]\nnats = nats://127.0.0.1:4222\nwindow = 64\nstart = oldest\n");
 	CHECK(chmod(conf, 0644) == 0);
 
 	if (geteuid() != 0) {
@@ -52,6 +54,9 @@ int main(void)
 		"[collector]\n", "\npath-prefix = /home\n", "\ncomm = bash\n", "\nsample-bytes = 64\n",
 		"[encoder]\n", "\nmax-batch = 10\n", "\nlatency-us = 1000\n", "[publisher]\n",
 		"\nsendbuf = 64\n", "# changes at SIGHUP: sendbuf; the rest at a restart\n",
+		"[exporter]\n", "\nstats-interval = 2000ms\n", "\nlisten = 127.0.0.1:9465\n",
+		"[forward]\n", "\nnats = nats://127.0.0.1:4222\n", "\nwindow = 64\n",
+		"\nstart = oldest\n", "\nduplicate-window = 600s\n",
 	};
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
 		CHECK(strstr(o, want[i]), "no \"%s\" in:\n%s", want[i], o);
@@ -73,6 +78,12 @@ int main(void)
 	CHECK(strstr(pt_slurp(err), where), "no \"%s\" in: %s", where, pt_slurp(err));
 	CHECK(strstr(pt_slurp(err), "nerrf-encoder refuses the configuration"), "%s", pt_slurp(err));
 	CHECK(strstr(pt_slurp(out), "[publisher]"), "%s", pt_slurp(out));
+
+	/* The same for the forwarder, and its plain text to another host. */
+	write_file(conf, "[forward]\nnats = nats://192.0.2.1:4222\n");
+	CHECK(check(conf, out) == 1, "accepted plain text to 192.0.2.1: %s", pt_slurp(out));
+	CHECK(strstr(pt_slurp(err), "refusing nats://192.0.2.1:4222: plain text") &&
+	      strstr(pt_slurp(err), "nerrf-forward refuses the configuration"), "%s", pt_slurp(err));
 
 	/* The collector's ownership rule. */
 	write_file(conf, "[collector]\npath-prefix = /home\n");
