@@ -245,6 +245,91 @@ static int parse_run(int argc, char **argv, struct run_opts *o, struct stage *st
 	return 0;
 }
 
+/* A directory on the way to dir (fd, shown as at): root's or the stage user's, not others'. */
+static bool trusted_dir(int fd, const char *at, uid_t uid, const char *dir, const char *opt)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) != 0) {
+		fprintf(stderr, "nerrf run: %s %s: cannot stat %s: %s\n", opt, dir, at,
+			strerror(errno));
+		return false;
+	}
+	if ((sb.st_uid != 0 && sb.st_uid != uid) ||
+	    ((sb.st_mode & 022) && !(sb.st_mode & S_ISVTX))) {
+		fprintf(stderr, "nerrf run: %s %s: %s on its way is owned by uid %u with mode %04o: "
+			"another user could swap the directory root works in; choose a %s under "
+			"directories that only root can change (such as /run)\n", opt, dir, at,
+			(unsigned)sb.st_uid, (unsigned)(sb.st_mode & 07777), opt);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * The directory dir will be made in, opened by a walk from / that follows no
+ * symlink (the path is resolved once, by realpath, and every component of the
+ * result must then be a real directory): root's next steps happen relative to
+ * that fd, so nobody can redirect them elsewhere by renaming a component.
+ * Every directory on the way must be root's or the stage user's, and not
+ * writable by others unless sticky (/tmp): another user who could change an
+ * entry on the way could swap in a directory of their choosing.
+ * Returns the fd and the last component in leaf, or -1 having said why.
+ */
+static int open_parent(const char *dir, uid_t uid, const char *opt, char *leaf, size_t leaflen)
+{
+	char path[PATH_MAX], real[PATH_MAX], at[PATH_MAX] = "", *save = NULL;
+	size_t n = strlen(dir);
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	if (n == 0 || n >= sizeof(path)) {
+		fprintf(stderr, "nerrf run: %s '%s': not a directory name\n", opt, dir);
+		return -1;
+	}
+	memcpy(path, dir, n);
+	path[n] = '\0';
+	char *slash = strrchr(path, '/');
+	const char *name = slash ? slash + 1 : path;
+	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
+	    strlen(name) >= leaflen) {
+		fprintf(stderr, "nerrf run: %s '%s': name the directory itself, not / . or ..\n",
+			opt, dir);
+		return -1;
+	}
+	snprintf(leaf, leaflen, "%s", name);
+	if (slash)
+		*slash = '\0';
+	if (!realpath(!slash ? "." : path[0] ? path : "/", real)) {
+		fprintf(stderr, "nerrf run: %s %s: its parent does not resolve (%s); create it or "
+			"choose another %s\n", opt, dir, strerror(errno), opt);
+		return -1;
+	}
+	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || !trusted_dir(fd, "/", uid, dir, opt))
+		goto fail;
+	for (char *c = strtok_r(real, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+		int nfd = openat(fd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		size_t l = strlen(at);
+		snprintf(at + l, sizeof(at) - l, "/%s", c);
+		close(fd);
+		fd = nfd;
+		if (fd < 0) {
+			fprintf(stderr, "nerrf run: %s %s: cannot open %s (%s): it changed since it "
+				"was resolved, or is not a directory\n", opt, dir, at,
+				strerror(errno));
+			return -1;
+		}
+		if (!trusted_dir(fd, at, uid, dir, opt))
+			goto fail;
+	}
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 /*
  * The rundir belongs to the stage user: the stages create their sockets
  * there. Root works on it only through an fd of a directory it checked, so a
@@ -253,17 +338,22 @@ static int parse_run(int argc, char **argv, struct run_opts *o, struct stage *st
  */
 static int make_rundir(const char *dir, uid_t uid, gid_t gid, const char *opt)
 {
+	char leaf[NAME_MAX + 1];
 	struct stat sb;
-	int fd;
+	int fd, pfd = open_parent(dir, uid, opt, leaf, sizeof(leaf));
 
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	if (pfd < 0)
+		return -1;
+	if (mkdirat(pfd, leaf, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr,
 			"nerrf run: cannot create %s: %s; create its parent or choose "
 			"another %s\n",
 			dir, strerror(errno), opt);
+		close(pfd);
 		return -1;
 	}
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	fd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	close(pfd);
 	if (fd < 0 || fstat(fd, &sb) != 0) {
 		fprintf(stderr,
 			"nerrf run: %s is not a directory (%s): remove it or choose another "

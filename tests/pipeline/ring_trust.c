@@ -6,7 +6,8 @@
  *   refused with a message (nerrf run stops at start), and the file keeps
  *   its owner and mode; so does one at the old ring file's name, which the
  *   pipeline no longer uses at all. A rundir that is itself a symlink is
- *   refused before anything is done as root.
+ *   refused before anything is done as root, and so is one in a directory
+ *   another user owns (who could swap the rundir's parent for one of theirs).
  * - The rings are memfds sealed against resizing: truncating them through
  *   /proc (as root, the strongest peer there is) fails with EPERM, the
  *   rundir holds no ring file, and the pipeline keeps delivering.
@@ -99,6 +100,19 @@ int main(void)
 	e2e_run(&e, NULL);
 	expect_refused(&e, "symlink there is refused");
 	CHECK(unlink(e.rundir) == 0 && rename(real_run, e.rundir) == 0);
+
+	/* 2b. a rundir whose parent another user (daemon, uid 1) owns: nothing made there */
+	char saved[sizeof(e.rundir)], theirs[PATH_MAX + 16], run_there[PATH_MAX + 32];
+	snprintf(theirs, sizeof(theirs), "%s/theirs", e.dir);
+	snprintf(run_there, sizeof(run_there), "%s/run", theirs);
+	CHECK(mkdir(theirs, 0755) == 0 && chown(theirs, 1, 1) == 0);
+	CHECK(strlen(run_there) < sizeof(e.rundir));
+	memcpy(saved, e.rundir, sizeof(saved));
+	snprintf(e.rundir, sizeof(e.rundir), "%s", run_there);
+	e2e_run(&e, NULL);
+	expect_refused(&e, "on its way is owned by uid 1");
+	CHECK(access(run_there, F_OK) != 0 && errno == ENOENT, "root made %s", run_there);
+	memcpy(e.rundir, saved, sizeof(saved));
 
 	/* 3. a symlink at the old ring file's name: ignored, left alone */
 	snprintf(link, sizeof(link), "%s/ring1", e.rundir);
