@@ -4,7 +4,9 @@
 #  - every Documentation= of every installed unit resolves: man:PAGE(N) to an
 #    installed page, file://PATH to an installed file;
 #  - /etc/nerrf/tracker.conf from the example, and kept, edited, by the next
-#    install (noreplace); the example, trace.proto and the bash completion.
+#    install (noreplace); the example, trace.proto and the bash completion;
+#  - the Python package, importable from where it was installed, with its
+#    generated trace_pb2.
 #   layout.sh BUILDDIR SRCDIR PREFIX MANDIR DATADIR
 set -eu
 build=$1 src=$2 prefix=$3 mandir=$4 datadir=$5
@@ -44,6 +46,22 @@ cmp -s "$example" "$conf" || bad "no $conf from the example"
 [ "$(stat -c %a "$conf")" = 644 ] || bad "$conf has mode $(stat -c %a "$conf"), want 644"
 cmp -s "$src/proto/trace.proto" "$root/$datadir/nerrf/trace.proto" || bad "trace.proto is not installed"
 [ -f "$root/$datadir/bash-completion/completions/nerrf" ] || bad "no bash completion for nerrf"
+
+if [ -x /usr/bin/python3 ]; then
+	init=$(find "$root" -path '*/nerrf/__init__.py' | head -n 1)
+	if [ -z "$init" ]; then
+		bad "the Python package nerrf is not installed"
+	else
+		site=$(dirname "$(dirname "$init")")
+		got=$(cd "$tmp" && PYTHONPATH=$site /usr/bin/python3 -c \
+			'import nerrf, nerrf.trace_pb2; nerrf.Subscriber; print(nerrf.trace_pb2.__file__)' 2>&1) ||
+			bad "the installed package does not import: $got"
+		case $got in
+		"$site"/nerrf/trace_pb2.py) ;;
+		*) bad "nerrf.trace_pb2 came from $got, not from $site" ;;
+		esac
+	fi
+fi
 
 # An operator's edits survive the next install.
 echo "[encoder]" >"$conf"
