@@ -49,7 +49,10 @@ int main(void)
 	ft_forward(&t, NULL, "--start", "oldest", NULL);
 	struct ft_feed f = {.t = &t, .total = TOTAL, .rate = 3000, .events = 4};
 	ft_feed_start(&f, 2);
-	usleep(300 * 1000);
+	/* Once it runs (it logs where it forwards just before its loop), not at its start. */
+	for (uint64_t end = nerrf_mono_ms() + 30000;
+	     !strstr(pt_slurp(t.fwd_err), "forwarding ") && nerrf_mono_ms() < end;)
+		usleep(20 * 1000);
 	CHECK(kill(t.fwd, SIGHUP) == 0);
 	ft_feed_join(&f);
 
