@@ -10,15 +10,16 @@
  */
 #include "e2e.h"
 
-#define SECONDS 5
 #define SLACK_NS 100000000ull /* the workload's pace, and its scheduling on a loaded machine */
+#define MAX_EVENTS 200000
 
+/* Opens a file every millisecond until the test says stop (a file of that name). */
 static void opener(const struct e2e *e, int report_fd, void *arg)
 {
 	char p[PATH_MAX + 16];
-	uint64_t made = 0, end = nerrf_mono_ms() + SECONDS * 1000;
-	(void)arg;
-	for (unsigned i = 0; nerrf_mono_ms() < end; i++) {
+	const char *stop = arg;
+	uint64_t made = 0, end = nerrf_mono_ms() + 150000;
+	for (unsigned i = 0; nerrf_mono_ms() < end && access(stop, F_OK) != 0; i++) {
 		snprintf(p, sizeof(p), "%s/gap%u", e->work, i % 16);
 		int fd = open(p, O_CREAT | O_WRONLY | O_TRUNC, 0644);
 		if (fd >= 0) {
@@ -40,12 +41,13 @@ static int by_value(const void *a, const void *b)
 int main(void)
 {
 	struct e2e e = {0};
-	static uint64_t seen[SECONDS * 1000 + 1000];
+	static uint64_t seen[MAX_EVENTS];
 	size_t nseen = 0;
 	uint64_t made = 0, killed_ns = 0, gaps = 0;
 	Nerrf__Trace__CaptureGap *gap = NULL;
 	char prefix[PATH_MAX + 16], tail_err[PATH_MAX + 16], out[PATH_MAX + 16],
-		err[PATH_MAX + 16];
+		err[PATH_MAX + 16], stop[PATH_MAX + 16];
+	bool after = false; /* an event of the workload's after the gap's end */
 
 	e2e_require("the capture gap test", true);
 	e2e_dirs(&e, "e2e-capture-gap");
@@ -53,18 +55,20 @@ int main(void)
 	snprintf(tail_err, sizeof(tail_err), "%s/tail.err", e.dir);
 	snprintf(out, sizeof(out), "%s/stats.out", e.dir);
 	snprintf(err, sizeof(err), "%s/stats.err", e.dir);
-	e2e_child(&e, opener, NULL);
+	snprintf(stop, sizeof(stop), "%s/stop", e.dir);
+	e2e_child(&e, opener, stop);
 	char *extra[] = {"--no-pin", NULL};
 	e2e_run(&e, extra);
 	char *targv[] = {(char *)pt_bin("NERRF_CLI"), "tail", "--wait", "--url", e.url, NULL};
 	pid_t tail = pt_spawn_io(targv, tail_err, "/dev/null");
-	e.sub = pt_sub(e.url, NERRF_TOPIC_EVENTS);
+	e.sub = pt_sub(e.url, NULL); /* the gap is in Stats too, if no event follows it */
 	CHECK(nng_socket_set_int(e.sub, NNG_OPT_RECVBUF, 8192) == 0);
 	e2e_go(&e, e.sub, 2);
 	fcntl(e.done_fd, F_SETFL, O_NONBLOCK);
 
-	uint64_t start = nerrf_mono_ms(), end = start + 60000;
-	while (nerrf_mono_ms() < end && !(made && gaps)) {
+	/* Until the workload, told to stop once it was seen captured again, has reported. */
+	uint64_t start = nerrf_mono_ms(), end = start + 120000;
+	while (nerrf_mono_ms() < end && !made) {
 		if (!killed_ns && nerrf_mono_ms() - start > 1500) {
 			pid_t old = e2e_stage_pid(&e, "collector");
 			CHECK(old > 0 && kill(old, SIGKILL) == 0);
@@ -72,32 +76,51 @@ int main(void)
 		}
 		if (!made && read(e.done_fd, &made, sizeof(made)) == sizeof(made))
 			CHECK(made > 0);
+		if (gap && after && access(stop, F_OK) != 0)
+			close(open(stop, O_CREAT | O_WRONLY, 0644));
 		nng_msg *m = pt_recv(e.sub, 100);
 		if (!m)
 			continue;
-		Nerrf__Trace__EventBatch *b = pt_decode_batch(m);
-		nng_msg_free(m);
-		for (size_t i = 0; i < b->n_events; i++) {
-			const Nerrf__Trace__Event *ev = b->events[i];
-			if (!strcmp(ev->syscall, "openat") && !strncmp(ev->path, prefix, strlen(prefix)) &&
-			    nseen < sizeof(seen) / sizeof(seen[0]))
-				seen[nseen++] = ev->mono_ns;
+		const Nerrf__Trace__LossCounters *loss = NULL;
+		Nerrf__Trace__EventBatch *b = NULL;
+		Nerrf__Trace__Stats *st = NULL;
+		if (memcmp(nng_msg_body(m), NERRF_TOPIC_STATS, NERRF_TOPIC_LEN) == 0) {
+			st = pt_decode_stats(m);
+			loss = st->loss;
+		} else {
+			b = pt_decode_batch(m);
+			loss = b->loss;
+			for (size_t i = 0; i < b->n_events; i++) {
+				const Nerrf__Trace__Event *ev = b->events[i];
+				if (strcmp(ev->syscall, "openat") || strncmp(ev->path, prefix, strlen(prefix)))
+					continue;
+				if (nseen < MAX_EVENTS)
+					seen[nseen++] = ev->mono_ns;
+				after |= gap && ev->mono_ns > gap->end_mono_ns;
+			}
 		}
-		if (b->loss && b->loss->capture_gaps && !gap) {
-			gaps = b->loss->capture_gaps;
-			CHECK(b->loss->last_capture_gap, "capture_gaps %llu without last_capture_gap",
+		nng_msg_free(m);
+		if (loss && loss->capture_gaps && !gap) {
+			gaps = loss->capture_gaps;
+			CHECK(loss->last_capture_gap, "capture_gaps %llu without last_capture_gap",
 			      (unsigned long long)gaps);
-			/* A copy that outlives the batch. */
-			size_t len = nerrf__trace__capture_gap__get_packed_size(b->loss->last_capture_gap);
+			/* A copy that outlives the message. */
+			size_t len = nerrf__trace__capture_gap__get_packed_size(loss->last_capture_gap);
 			uint8_t *buf = malloc(len ? len : 1);
-			nerrf__trace__capture_gap__pack(b->loss->last_capture_gap, buf);
+			nerrf__trace__capture_gap__pack(loss->last_capture_gap, buf);
 			gap = nerrf__trace__capture_gap__unpack(NULL, len, buf);
 			free(buf);
+		} else if (loss && gap) {
+			gaps = loss->capture_gaps;
 		}
-		nerrf__trace__event_batch__free_unpacked(b, NULL);
+		if (b)
+			nerrf__trace__event_batch__free_unpacked(b, NULL);
+		if (st)
+			nerrf__trace__stats__free_unpacked(st, NULL);
 	}
 	CHECK(killed_ns, "the collector was never killed");
-	CHECK(made, "the workload never reported");
+	CHECK(made, "the workload never reported (gap %s, an event after it %s): %s",
+	      gap ? "seen" : "never seen", after ? "seen" : "never seen", pt_slurp(e.err));
 	CHECK(gaps == 1 && gap, "capture_gaps %llu after one collector kill, want 1: %s",
 	      (unsigned long long)gaps, pt_slurp(e.err));
 	fprintf(stderr, "made %llu, delivered %zu; gap %.3f s, cause '%s'\n",
