@@ -15,21 +15,6 @@
 
 static _Alignas(8) uint8_t buf[REC_BUF];
 
-static double cpu_s(pid_t pid)
-{
-	char path[64], line[1024], *p;
-	unsigned long ut, st;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	CHECK(f && fgets(line, sizeof(line), f), "%s", path);
-	fclose(f);
-	p = strrchr(line, ')');
-	CHECK(p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2);
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static void expect(struct enc_run *t, unsigned first, unsigned n)
 {
 	for (unsigned got = 0; got < n;) {
@@ -52,25 +37,12 @@ static void send_n(struct enc_run *t, unsigned first, unsigned n)
 
 static void idle_cost(struct enc_run *t, const char *what)
 {
-	double c0 = cpu_s(t->pid);
+	double c0 = pt_cpu_seconds(t->pid);
 	sleep_ms(2000);
-	double used = cpu_s(t->pid) - c0;
+	double used = pt_cpu_seconds(t->pid) - c0;
 	fprintf(stderr, "%s: encoder used %.3f s of CPU in 2 s\n", what, used);
 	CHECK(used < 0.2, "%s: the encoder spun on the corrupt ring (%.3f s of CPU in 2 s)", what,
 	      used);
-}
-
-static unsigned count_lines(const char *path, const char *needle)
-{
-	char line[1024];
-	unsigned n = 0;
-	FILE *f = fopen(path, "r");
-
-	CHECK(f != NULL);
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, needle) != NULL;
-	fclose(f);
-	return n;
 }
 
 int main(int argc, char **argv)
@@ -107,8 +79,8 @@ int main(int argc, char **argv)
 	send_n(&t, 10, 5); /* the publish puts the identity back */
 	expect(&t, 10, 5);
 
-	unsigned lines = count_lines(log, "corrupt");
-	CHECK(lines >= 2 && lines <= 6, "%u corruption lines in the encoder's log for two "
+	int lines = pt_count_lines(log, "corrupt");
+	CHECK(lines >= 2 && lines <= 6, "%d corruption lines in the encoder's log for two "
 	      "corruptions over 4 s (want each reported, at most once a second)", lines);
 
 	/* a collector of another ABI version replaces the ring: a clean, clear exit */
@@ -126,7 +98,7 @@ int main(int argc, char **argv)
 		sleep_ms(10);
 	CHECK(w == t.pid, "the encoder kept running on a ring of another ABI version");
 	CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 0, "encoder status %#x", st);
-	CHECK(count_lines(log, "another ABI version") >= 1, "no clear message in the log");
+	CHECK(pt_count_lines(log, "another ABI version") >= 1, "no clear message in the log");
 	munmap(h, (size_t)psz);
 	nerrf_ring_server_close(t.srv1);
 	nerrf_ring_prod_close(t.r1);

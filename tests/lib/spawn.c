@@ -129,6 +129,21 @@ char *pt_slurp(const char *path)
 	return buf;
 }
 
+double pt_cpu_seconds(pid_t pid)
+{
+	char path[64], line[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	f = fopen(path, "r");
+	CHECK(f && fgets(line, sizeof(line), f), "%s", path);
+	fclose(f);
+	p = strrchr(line, ')'); /* comm may hold spaces and parentheses */
+	CHECK(p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2);
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 int pt_count_lines(const char *path, const char *needle)
 {
 	FILE *f = fopen(path, "r");

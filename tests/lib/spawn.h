@@ -46,6 +46,8 @@ int pt_run_capture(char *const argv[], bool both, char *out, size_t len, int tim
 char *pt_slurp(const char *path);
 /* Lines of the file at path that contain needle. */
 int pt_count_lines(const char *path, const char *needle);
+/* CPU time (user + system) pid has used, in seconds, from /proc/PID/stat. */
+double pt_cpu_seconds(pid_t pid);
 void pt_rm_rf(const char *dir);
 /* Runs a shell command, which must succeed. */
 void pt_sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

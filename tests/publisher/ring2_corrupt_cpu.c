@@ -19,21 +19,6 @@
 
 static uint8_t rec[1 << 16];
 
-static double cpu_s(pid_t pid)
-{
-	char path[64], line[1024], *p;
-	unsigned long ut, st;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	CHECK(f && fgets(line, sizeof(line), f), "%s", path);
-	fclose(f);
-	p = strrchr(line, ')');
-	CHECK(p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) == 2);
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
-}
-
 static void send_and_expect(struct pt_env *env, nng_socket s, uint64_t seq)
 {
 	size_t n = pt_make_batch(rec, sizeof(rec), seq, 2, 3, 10);
@@ -50,25 +35,12 @@ static void send_and_expect(struct pt_env *env, nng_socket s, uint64_t seq)
 
 static void idle_cost(pid_t pub, const char *what)
 {
-	double c0 = cpu_s(pub);
+	double c0 = pt_cpu_seconds(pub);
 	usleep(2000 * 1000);
-	double used = cpu_s(pub) - c0;
+	double used = pt_cpu_seconds(pub) - c0;
 	fprintf(stderr, "%s: the publisher used %.3f s of CPU in 2 s\n", what, used);
 	CHECK(used < 0.2, "%s: the publisher spun on the corrupt ring (%.3f s of CPU in 2 s)",
 	      what, used);
-}
-
-static unsigned count_lines(const char *path, const char *needle)
-{
-	char line[2048];
-	unsigned n = 0;
-	FILE *f = fopen(path, "r");
-
-	CHECK(f != NULL);
-	while (fgets(line, sizeof(line), f))
-		n += strstr(line, needle) != NULL;
-	fclose(f);
-	return n;
 }
 
 int main(void)
@@ -95,8 +67,8 @@ int main(void)
 	h->generation ^= 0x5a5a;
 	idle_cost(pub, "overwritten identity");
 	send_and_expect(&env, s, 3); /* the publish puts the identity back */
-	unsigned lines = count_lines(env.err, "corrupt");
-	CHECK(lines >= 2 && lines <= 6, "%u corruption lines in the publisher's log for two "
+	int lines = pt_count_lines(env.err, "corrupt");
+	CHECK(lines >= 2 && lines <= 6, "%d corruption lines in the publisher's log for two "
 	      "corruptions over 4 s (want each reported, at most once a second): %s", lines,
 	      pt_slurp(env.err));
 	munmap(h, (size_t)psz);
