@@ -18,11 +18,10 @@
 #include <nng/protocol/reqrep0/rep.h>
 
 #include "journal.h"
+#include "replay_serve.h"
 #include "trace.pb-c.h"
 
-#define DEFAULT_CHUNK (1u << 20)
-#define MAX_CHUNK (16u << 20)
-#define MAX_REQUEST 256
+#define MAX_REQUEST 256 /* a ReplayRequest is four varints */
 
 static nng_socket sock = NNG_SOCKET_INITIALIZER;
 static pthread_t thread;
@@ -30,95 +29,6 @@ static atomic_bool stopping;
 static bool running;
 static int dirfd = -1;
 static struct nerrf_journal *journal;
-
-struct chunk {
-	ProtobufCBinaryData *msgs;
-	size_t n, cap, bytes;
-};
-
-static int add(struct chunk *c, const struct nerrf_jrec *r)
-{
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 64;
-		ProtobufCBinaryData *v = realloc(c->msgs, cap * sizeof(*v));
-		if (!v)
-			return -1;
-		c->msgs = v;
-		c->cap = cap;
-	}
-	uint8_t *d = malloc(r->h.len ? r->h.len : 1);
-	if (!d)
-		return -1;
-	memcpy(d, r->payload, r->h.len);
-	c->msgs[c->n++] = (ProtobufCBinaryData){.len = r->h.len, .data = d};
-	c->bytes += r->h.len;
-	return 0;
-}
-
-/* Fills out from the journal as req asks; the error string is static. */
-static void serve(const Nerrf__Trace__ReplayRequest *req, Nerrf__Trace__ReplayChunk *out, struct chunk *c)
-{
-	struct nerrf_jseg *v;
-	size_t n, i;
-	uint64_t done = nerrf_journal_completed_seq(journal);
-	uint64_t max = req->max_bytes ? req->max_bytes : DEFAULT_CHUNK;
-	uint64_t until = req->until_seq ? req->until_seq : UINT64_MAX;
-	bool by_time = req->from_seq == 0;
-	uint64_t key = by_time ? req->from_time_ns : req->from_seq;
-
-	if (max > MAX_CHUNK)
-		max = MAX_CHUNK;
-	out->next_seq = req->from_seq;
-	out->last_seq = done;
-	if (nerrf_journal_list(dirfd, &v, &n) != 0) {
-		out->error = (char *)"the publisher cannot list its journal directory";
-		return;
-	}
-	if (n)
-		out->first_seq = v[0].first_seq;
-	/* By seq: the segment holding it. By time: the first with a later batch. */
-	i = 0;
-	if (!by_time)
-		while (i + 1 < n && v[i + 1].first_seq <= key)
-			i++;
-	bool started = false;
-	for (; i < n && c->bytes < max; i++) {
-		char idx[32];
-		int fd = openat(dirfd, v[i].name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		if (fd < 0)
-			continue; /* retention took it meanwhile */
-		memcpy(idx, v[i].name, 20);
-		memcpy(idx + 20, ".idx", 5);
-		uint64_t off = 0;
-		if (!started) {
-			int ifd = openat(dirfd, idx, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-			off = nerrf_journal_seek(fd, ifd, by_time, key);
-			if (ifd >= 0)
-				close(ifd);
-		}
-		struct nerrf_jreader rd;
-		struct nerrf_jrec r;
-		nerrf_jreader_init(&rd, fd, off);
-		while (c->bytes < max && nerrf_jreader_next(&rd, UINT64_MAX, &r) == NERRF_JREAD_RECORD) {
-			if (r.h.seq > done || r.h.seq > until) {
-				i = n; /* nothing servable after it */
-				break;
-			}
-			started = true;
-			if (add(c, &r) != 0) {
-				out->error = (char *)"the publisher ran out of memory";
-				i = n;
-				break;
-			}
-			out->next_seq = r.h.seq + 1;
-		}
-		nerrf_jreader_free(&rd);
-		close(fd);
-	}
-	free(v);
-	out->n_messages = c->n;
-	out->messages = c->msgs;
-}
 
 static void *run(void *arg)
 {
@@ -131,13 +41,13 @@ static void *run(void *arg)
 		if (rv != 0)
 			break;
 		Nerrf__Trace__ReplayChunk out = NERRF__TRACE__REPLAY_CHUNK__INIT;
-		struct chunk c = {0};
+		struct replay_chunk c = {0};
 		Nerrf__Trace__ReplayRequest *req = NULL;
 		if (nng_msg_len(m) <= MAX_REQUEST)
 			req = nerrf__trace__replay_request__unpack(NULL, nng_msg_len(m),
 								   nng_msg_body(m));
 		if (req)
-			serve(req, &out, &c);
+			replay_serve(dirfd, nerrf_journal_completed_seq(journal), req, &out, &c);
 		else
 			out.error = (char *)"malformed ReplayRequest (see proto/trace.proto)";
 		size_t len = nerrf__trace__replay_chunk__get_packed_size(&out);
@@ -149,9 +59,7 @@ static void *run(void *arg)
 		} else {
 			nng_msg_free(m);
 		}
-		for (size_t k = 0; k < c.n; k++)
-			free(c.msgs[k].data);
-		free(c.msgs);
+		replay_chunk_free(&c);
 		if (req)
 			nerrf__trace__replay_request__free_unpacked(req, NULL);
 	}
