@@ -306,6 +306,19 @@ def publisher_seeds():
     yield "big-tail", struct.pack("<10Q", *([(1 << 64) - 1] * 10)) + r2(1, batch)
 
 
+def replay_request_seeds():
+    """A ReplayRequest as a client sends it: from_seq 1, from_time_ns 2, until_seq 3, max_bytes 4."""
+    yield "from-1", pb(1, 1)
+    yield "from-100-until-120", pb(1, 100) + pb(3, 120)
+    yield "by-time", pb(2, 50 * 10**9)
+    yield "oldest", b""
+    yield "small-max", pb(1, 10) + pb(4, 100)
+    yield "past-done", pb(1, 280)
+    yield "until-before-from", pb(1, 50) + pb(3, 10)
+    yield "huge-max", pb(1, 5) + pb(4, (1 << 64) - 1)
+    yield "not-protobuf", b"\xff\xff\xff"
+
+
 def write(target, seeds):
     d = os.path.join(HERE, "corpus", target)
     shutil.rmtree(d, ignore_errors=True)
@@ -320,3 +333,4 @@ write("ring", ring_seeds())
 write("conf", conf_seeds())
 write("tail", tail_seeds())
 write("publisher", publisher_seeds())
+write("replay_request", replay_request_seeds())
