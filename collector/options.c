@@ -284,7 +284,8 @@ static const char *const live_keys[] = {
  * through dirfd when it is >= 0. On success ca holds the strings o points
  * into; on failure it is freed and the message names the file's line.
  */
-static int read_opts(int dirfd, int argc, char **argv, struct opts *o, struct nerrf_conf_argv *ca)
+static int read_opts_from(int dirfd, bool file, int argc, char **argv, struct opts *o,
+			  struct nerrf_conf_argv *ca)
 {
 	char cerr[512];
 	int rc;
@@ -304,7 +305,9 @@ static int read_opts(int dirfd, int argc, char **argv, struct opts *o, struct ne
 		nerrf_opt_longopts(table, lo);
 
 	/* The file is read as root: it must be root's alone (trusted_only). */
-	if (nerrf_conf_load_at(dirfd, argc, argv, "collector", lo, true, ca, cerr, sizeof(cerr)) < 0) {
+	if ((file ? nerrf_conf_load_at(dirfd, argc, argv, "collector", lo, true, ca, cerr,
+				       sizeof(cerr))
+		  : nerrf_conf_cmdline(argc, argv, "collector", ca, cerr, sizeof(cerr))) < 0) {
 		log_warnx("%s", cerr);
 		return -1;
 	}
@@ -326,6 +329,23 @@ static int read_opts(int dirfd, int argc, char **argv, struct opts *o, struct ne
 	if (rc < 0)
 		nerrf_conf_free(ca);
 	return rc < 0 ? -1 : 0;
+}
+
+static int read_opts(int dirfd, int argc, char **argv, struct opts *o, struct nerrf_conf_argv *ca)
+{
+	int rc = read_opts_from(dirfd, true, argc, argv, o, ca);
+
+	/*
+	 * Stopping for good must not depend on the file: nerrf run's --cleanup
+	 * after a SIGHUP that brought an invalid file would leave every program
+	 * attached. The command line names the rundir.
+	 */
+	for (int i = 1; rc < 0 && i < argc; i++)
+		if (strcmp(argv[i], "--cleanup") == 0) {
+			log_warnx("--cleanup: going on with the command line alone");
+			rc = read_opts_from(dirfd, false, argc, argv, o, ca);
+		}
+	return rc;
 }
 
 static const char *yes_no(bool b)

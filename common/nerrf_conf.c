@@ -387,6 +387,20 @@ out:
 	return rc;
 }
 
+int nerrf_conf_cmdline(int argc, char **argv, const char *section, struct nerrf_conf_argv *out,
+		       char *err, size_t errlen)
+{
+	size_t cap = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < (argc > 0 ? argc : 1); i++)
+		if (push(out, &cap, strdup(i < argc ? argv[i] : section), 0) != 0) {
+			nerrf_conf_free(out);
+			return fail(err, errlen, "out of memory");
+		}
+	return 0;
+}
+
 void nerrf_conf_free(struct nerrf_conf_argv *a)
 {
 	for (int i = 0; i < a->argc; i++)

@@ -53,6 +53,10 @@ struct nerrf_conf_argv {
 int nerrf_conf_load(int argc, char **argv, const char *section, const struct option *opts,
 		    bool trusted_only, struct nerrf_conf_argv *out, char *err, size_t errlen);
 
+/* The command line alone, no file: for a stage that must act when the file is refused. */
+int nerrf_conf_cmdline(int argc, char **argv, const char *section, struct nerrf_conf_argv *out,
+		       char *err, size_t errlen);
+
 void nerrf_conf_free(struct nerrf_conf_argv *a);
 
 /*

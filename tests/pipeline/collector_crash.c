@@ -13,8 +13,6 @@
 #include "confine.h"
 #include "e2e.h"
 
-#include <dirent.h>
-
 #define PACE_US 250
 #define SECONDS 4
 
@@ -59,25 +57,6 @@ static int by_mono(const void *a, const void *b)
 	return x->mono < y->mono ? -1 : x->mono > y->mono;
 }
 
-/* Whether programs are pinned for rundir (collector/pin.c names them so). */
-static bool pinned(const char *rundir)
-{
-	uint64_t h = 0xcbf29ce484222325ULL;
-	char prefix[32];
-	struct dirent *de;
-	bool found = false;
-
-	for (const char *p = rundir; *p; p++)
-		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
-	snprintf(prefix, sizeof(prefix), "%016llx-", (unsigned long long)h);
-	DIR *d = opendir("/sys/fs/bpf/nerrf");
-	while (d && (de = readdir(d)))
-		found |= strncmp(de->d_name, prefix, strlen(prefix)) == 0;
-	if (d)
-		closedir(d);
-	return found;
-}
-
 static void kill_collector(struct e2e *e)
 {
 	pid_t old = e2e_stage_pid(e, "collector");
@@ -113,7 +92,7 @@ int main(void)
 	fcntl(e.done_fd, F_SETFL, O_NONBLOCK);
 
 	struct stat pst;
-	CHECK(stat("/sys/fs/bpf/nerrf", &pst) == 0 && pinned(e.rundir),
+	CHECK(stat("/sys/fs/bpf/nerrf", &pst) == 0 && e2e_pinned(e.rundir),
 	      "nerrf run did not pin the programs");
 	CHECK(pst.st_uid == 0 && (pst.st_mode & 0077) == 0,
 	      "the pin directory is open to others (uid %u mode %o)", (unsigned)pst.st_uid,
@@ -193,6 +172,6 @@ int main(void)
 	char rundir[sizeof(e.rundir)];
 	memcpy(rundir, e.rundir, sizeof(rundir));
 	e2e_finish(&e);
-	CHECK(!pinned(rundir), "nerrf run left its pinned programs behind after stopping");
+	CHECK(!e2e_pinned(rundir), "nerrf run left its pinned programs behind after stopping");
 	return 0;
 }

@@ -17,6 +17,8 @@
 #include <sys/stat.h>
 
 #include "nerrf_event.h"
+#include <dirent.h>
+
 #include "lib/fixture.h"
 #include "lib/records.h"
 #include "lib/spawn.h"
@@ -323,6 +325,25 @@ static inline void e2e_without_collector_finish(struct e2e *e, struct e2e_stages
 	nng_close(e->sub);
 	nerrf_ring_prod_close(st->r1);
 	pt_rm_rf(e->dir);
+}
+
+/* Whether programs are pinned for rundir (collector/pin.c names them so). */
+static inline bool e2e_pinned(const char *rundir)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	char prefix[32];
+	struct dirent *de;
+	bool found = false;
+
+	for (const char *p = rundir; *p; p++)
+		h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+	snprintf(prefix, sizeof(prefix), "%016llx-", (unsigned long long)h);
+	DIR *d = opendir("/sys/fs/bpf/nerrf");
+	while (d && (de = readdir(d)))
+		found |= strncmp(de->d_name, prefix, strlen(prefix)) == 0;
+	if (d)
+		closedir(d);
+	return found;
 }
 
 static inline void e2e_finish(struct e2e *e)

@@ -221,6 +221,10 @@ done:;
 	      pt_slurp(e.err));
 	fprintf(stderr, "reload: %llu pairs, b/ from %llu on, %llu batches\n",
 		(unsigned long long)n, (unsigned long long)from, (unsigned long long)e.batches);
+	/* Stopping for good removes the pins, whatever the file in force says. */
+	char rundir[sizeof(e.rundir)];
+	memcpy(rundir, e.rundir, sizeof(rundir));
 	e2e_finish(&e);
+	CHECK(!e2e_pinned(rundir), "nerrf run left its pinned programs behind after stopping");
 	return 0;
 }
