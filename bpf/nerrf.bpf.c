@@ -159,6 +159,7 @@ struct scratch {
 	__u64 comp[MAX_DEPTH]; /* dentry name pointers, leaf first */
 	__u32 comp_len[MAX_DEPTH];
 	__u64 mnt_root; /* walk: the current mount's root dentry, read once per mount */
+	__u64 num;      /* as_num() */
 	__u32 dir_off, dir_len; /* put_name_path: the directory prefix it built, "/" included */
 	struct exec_args exec;
 	struct wsum wsum; /* a new summary, built here: too large for the stack */
@@ -236,26 +237,25 @@ static __always_inline void fill_header(struct nerrf_event *e, __u16 op, __s64 r
 {
 	/* A BTF pointer: the reads below are plain loads, not helper calls. */
 	struct task_struct *t = bpf_get_current_task_btf();
-	__u64 id = bpf_get_current_pid_tgid();
-	__u64 ug = bpf_get_current_uid_gid();
+	const struct cred *cred = t->cred;
 
 	e->hdr.type = NERRF_REC_EVENT;
 	e->cpu = bpf_get_smp_processor_id();
 	e->op = op;
 	e->flags = 0;
 	e->ts_ns = bpf_ktime_get_ns();
-	e->tgid = id >> 32;
-	e->tid = (__u32)id;
+	e->tgid = t->tgid;
+	e->tid = t->pid;
 	e->ppid = t->real_parent->tgid;
-	e->uid = (__u32)ug;
-	e->gid = ug >> 32;
-	e->euid = t->cred->euid.val;
-	e->egid = t->cred->egid.val;
+	e->uid = cred->uid.val;
+	e->gid = cred->gid.val;
+	e->euid = cred->euid.val;
+	e->egid = cred->egid.val;
 	e->loginuid = bpf_core_field_exists(t->loginuid) ? t->loginuid.val : (__u32)-1;
 	e->mnt_ns = t->nsproxy->mnt_ns->ns.inum;
 	e->cgroup_id = bpf_get_current_cgroup_id();
 	e->ret = ret;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	__builtin_memcpy(e->comm, t->comm, sizeof(e->comm));
 	e->fd = -1;
 	e->mode = 0;
 	e->arg_flags = 0;
@@ -375,10 +375,10 @@ struct file___old {
 static __always_inline __s64 file_refs(struct file *f)
 {
 	if (bpf_core_field_exists(f->f_ref)) {
-		__s64 v = BPF_CORE_READ(f, f_ref.refcnt.counter);
+		__s64 v = KOBJ(struct file, f)->f_ref.refcnt.counter;
 		return v < 0 ? 0 : v + 1;
 	}
-	return BPF_CORE_READ((struct file___old *)f, f_count.counter);
+	return KOBJ(struct file___old, f)->f_count.counter;
 }
 
 static __always_inline void count_close(bool lost)
@@ -396,21 +396,21 @@ static __always_inline void count_close(bool lost)
 /* An open of a regular file with write access: start its summary. */
 __noinline int summary_open(struct scratch *s, __u64 file, __u64 flags)
 {
-	struct file *f = (void *)file;
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
-	__u32 fmode = BPF_CORE_READ(f, f_mode);
+	struct file *f = KOBJ(struct file, file);
+	struct inode *ino = f->f_inode;
+	__u32 fmode = f->f_mode;
 	__u64 key = file;
 	struct wsum *old, *w;
 
-	if (!s || !(fmode & FMODE_WRITE) || (BPF_CORE_READ(ino, i_mode) & S_IFMT) != S_IFREG)
+	if (!s || !(fmode & FMODE_WRITE) || (ino->i_mode & S_IFMT) != S_IFREG)
 		return 0;
 	w = &s->wsum;
 	/* a struct file reused before its summary went: its release was not seen */
 	old = bpf_map_lookup_elem(&wsum, &key);
 	if (old && old->count)
 		count_close(true);
-	w->ino = BPF_CORE_READ(ino, i_ino);
-	w->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	w->ino = ino->i_ino;
+	w->dev = ino->i_sb->s_dev;
 	w->cflags = (flags & O_TRUNC ? NERRF_CS_TRUNC : 0) |
 		    (fmode & FMODE_CREATED ? NERRF_CS_CREATED : 0);
 	w->open_flags = flags;
@@ -429,7 +429,7 @@ __noinline int summary_open(struct scratch *s, __u64 file, __u64 flags)
  */
 __noinline int summary_write(struct scratch *s, __u64 file, __s64 ret, __s64 pos, __u32 sample)
 {
-	struct file *f = (void *)file;
+	struct file *f = KOBJ(struct file, file);
 	struct wsum *w = bpf_map_lookup_elem(&wsum, &file);
 	__u32 soff = sample & 0xffff, slen = sample >> 16;
 	__s64 start;
@@ -437,17 +437,17 @@ __noinline int summary_write(struct scratch *s, __u64 file, __s64 ret, __s64 pos
 	if (!s)
 		return 0;
 	if (!w) {
-		if ((BPF_CORE_READ(f, f_inode, i_mode) & S_IFMT) == S_IFREG)
+		if ((f->f_inode->i_mode & S_IFMT) == S_IFREG)
 			count_close(false);
 		return 0;
 	}
 	/* where it landed: at the end, at pwrite's offset, or where the position was */
-	if (BPF_CORE_READ(f, f_flags) & O_APPEND)
-		start = BPF_CORE_READ(f, f_inode, i_size) - ret;
+	if (f->f_flags & O_APPEND)
+		start = f->f_inode->i_size - ret;
 	else if (pos >= 0)
 		start = pos;
 	else
-		start = BPF_CORE_READ(f, f_pos) - ret;
+		start = f->f_pos - ret;
 	if (!w->count || start < w->lo)
 		w->lo = start;
 	if (!w->count || start + ret > w->hi)
@@ -608,7 +608,7 @@ static __always_inline int on_enter(struct inflight *a)
 		return 0;
 	if (a->kind == K_WRITE) {
 		struct file *f = fd_file(a->fd);
-		umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+		umode_t mode = KOBJ(struct file, f)->f_inode->i_mode;
 		if (!f || (!bconf()->all_writes && (mode & S_IFMT) != S_IFREG)) {
 			count_filtered();
 			return 0;

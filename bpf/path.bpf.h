@@ -9,6 +9,28 @@
 #ifndef NERRF_PATH_BPF_H
 #define NERRF_PATH_BPF_H
 
+/*
+ * A kernel object seen through its BTF type, from a pointer held as a number
+ * (in a map, in a loop's state): its fields are then plain loads that the
+ * kernel fixes up if they fault, where BPF_CORE_READ is one helper call per
+ * field (~50 ns each here; the walk makes two per path component). The cast
+ * itself is free: the verifier turns it into a register move. Linux 6.2+;
+ * the collector checks for it before loading (kernel.c).
+ */
+extern void *bpf_rdonly_cast(const void *obj__ign, __u32 btf_id__k) __ksym;
+#define KOBJ(type, p) ((type *)bpf_rdonly_cast((void *)(p), bpf_core_type_id_kernel(type)))
+
+/*
+ * Such a pointer as a plain number, for a global function's argument (which
+ * takes no untrusted pointer): a number read back from a map value has no
+ * pointer type.
+ */
+static __always_inline __u64 as_num(struct scratch *s, const void *p)
+{
+	*(volatile __u64 *)&s->num = (__u64)p;
+	return *(volatile __u64 *)&s->num;
+}
+
 static __always_inline struct file *fd_file(int fd)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
@@ -29,8 +51,8 @@ static __always_inline struct file *fd_file(int fd)
 /* One path walk: the components found going up, then the path built from them. */
 struct walk {
 	struct scratch *s;
-	struct mount *mnt;
-	struct dentry *d;
+	__u64 mnt; /* struct mount *, as a number: see KOBJ */
+	__u64 d;   /* struct dentry * */
 	__u32 n;   /* components recorded */
 	__u32 off; /* build: where the path starts in str */
 	__u32 pos; /* build: bytes written */
@@ -40,36 +62,31 @@ struct walk {
 
 static long walk_step(__u32 i, struct walk *w)
 {
-	struct mount *mnt = w->mnt;
-	struct dentry *d = w->d;
+	struct dentry *d = KOBJ(struct dentry, w->d);
+	struct dentry *parent = d->d_parent;
 	struct scratch *s = w->s;
-	struct dentry *parent = BPF_CORE_READ(d, d_parent);
-	struct dentry *root;
-	struct qstr name;
 	__u32 n = w->n;
 
 	if (!s)
 		return 1;
-	root = (struct dentry *)s->mnt_root;
-	if (d == root || d == parent) {
-		struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
-		if (d != root || up == mnt) {
+	if ((__u64)d == s->mnt_root || d == parent) {
+		struct mount *mnt = KOBJ(struct mount, w->mnt);
+		struct mount *up = mnt->mnt_parent;
+		if ((__u64)d != s->mnt_root || up == mnt) {
 			w->done = true;
 			return 1;
 		}
-		w->d = BPF_CORE_READ(mnt, mnt_mountpoint);
-		w->mnt = up;
-		s->mnt_root = (__u64)BPF_CORE_READ(up, mnt.mnt_root);
+		w->d = as_num(s, mnt->mnt_mountpoint);
+		w->mnt = as_num(s, up);
+		s->mnt_root = as_num(s, KOBJ(struct mount, up)->mnt.mnt_root);
 		return 0;
 	}
 	if (n >= MAX_DEPTH)
 		return 1;
-	/* name and length in one copy: each copy from the kernel is a helper call */
-	BPF_CORE_READ_INTO(&name, d, d_name);
-	s->comp[n & (MAX_DEPTH - 1)] = (__u64)name.name;
-	s->comp_len[n & (MAX_DEPTH - 1)] = name.len;
+	s->comp[n & (MAX_DEPTH - 1)] = (__u64)d->d_name.name;
+	s->comp_len[n & (MAX_DEPTH - 1)] = d->d_name.len;
 	w->n = n + 1;
-	w->d = parent;
+	w->d = as_num(s, parent);
 	return 0;
 }
 
@@ -103,18 +120,13 @@ static long build_step(__u32 i, struct walk *w)
 /* Global (verified once, not per call site) to keep the verifier's work linear. */
 __noinline int put_path(struct scratch *s, __u32 off, __u64 dentry, __u64 vfsmnt)
 {
-	struct walk w = {
-		.s = s,
-		.mnt = container_of((struct vfsmount *)vfsmnt, struct mount, mnt),
-		.d = (void *)dentry,
-		.off = off,
-	};
+	struct mount *m = container_of((struct vfsmount *)vfsmnt, struct mount, mnt);
+	struct walk w = { .s = s, .mnt = (__u64)m, .d = dentry, .off = off };
 	__u32 pos;
 
 	if (!s)
 		return 0;
-	struct mount *m = w.mnt; /* not w.mnt inside the macro: struct walk is not the kernel's */
-	s->mnt_root = (__u64)BPF_CORE_READ(m, mnt.mnt_root);
+	s->mnt_root = as_num(s, KOBJ(struct mount, m)->mnt.mnt_root);
 	bpf_loop(MAX_HOPS, walk_step, &w, 0);
 	if (w.n > MAX_DEPTH)
 		w.n = MAX_DEPTH;
@@ -129,11 +141,9 @@ __noinline int put_path(struct scratch *s, __u32 off, __u64 dentry, __u64 vfsmnt
 static __always_inline __u32 put_file_path(struct scratch *s, __u32 off, struct file *f,
 					   __u16 *flags, __u16 trunc_flag)
 {
-	struct path p;
-	__u32 r;
+	struct file *kf = KOBJ(struct file, f);
+	__u32 r = put_path(s, off, as_num(s, kf->f_path.dentry), as_num(s, kf->f_path.mnt));
 
-	BPF_CORE_READ_INTO(&p, f, f_path);
-	r = put_path(s, off, (__u64)p.dentry, (__u64)p.mnt);
 	if (r & R_TRUNC)
 		*flags |= trunc_flag;
 	return r & R_LEN;
@@ -189,8 +199,8 @@ static __always_inline __u32 put_name_after(struct scratch *s, __u32 off, __u32 
  */
 __noinline int put_name_path(struct scratch *s, __u32 off, int dirfd, __u64 name, bool user)
 {
-	struct task_struct *t = (void *)bpf_get_current_task();
-	struct path dir;
+	struct dentry *dir_d;
+	struct vfsmount *dir_m;
 	char first = 0;
 	__u32 pos, r, res = 0;
 	long n;
@@ -204,16 +214,19 @@ __noinline int put_name_path(struct scratch *s, __u32 off, int dirfd, __u64 name
 		first = s->exec.raw[0];
 	if (first != '/') {
 		if (dirfd == AT_FDCWD) {
-			BPF_CORE_READ_INTO(&dir, t, fs, pwd);
+			struct task_struct *t = bpf_get_current_task_btf();
+			dir_d = t->fs->pwd.dentry;
+			dir_m = t->fs->pwd.mnt;
 		} else {
 			struct file *f = fd_file(dirfd);
 			if (!f) {
 				res = R_UNRESOLVED;
 				goto name_only;
 			}
-			BPF_CORE_READ_INTO(&dir, f, f_path);
+			dir_d = KOBJ(struct file, f)->f_path.dentry;
+			dir_m = KOBJ(struct file, f)->f_path.mnt;
 		}
-		r = put_path(s, off, (__u64)dir.dentry, (__u64)dir.mnt);
+		r = put_path(s, off, as_num(s, dir_d), as_num(s, dir_m));
 		res |= r & R_TRUNC;
 		pos = (r & R_LEN) - 1;
 		if (pos > 1)
@@ -283,10 +296,10 @@ static __always_inline __u32 put_named(struct scratch *s, __u32 off, int dirfd, 
 
 static __always_inline void put_inode(struct nerrf_event *e, struct file *f)
 {
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	struct inode *ino = KOBJ(struct file, f)->f_inode;
 
-	e->ino = BPF_CORE_READ(ino, i_ino);
-	e->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	e->ino = ino->i_ino;
+	e->dev = ino->i_sb->s_dev;
 }
 
 #endif /* NERRF_PATH_BPF_H */

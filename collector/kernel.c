@@ -8,6 +8,7 @@
  * kernel_apply() needs no privilege and no syscall.
  */
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -396,6 +397,30 @@ static int reopen_pins(const struct nerrf_bpf *skel, const struct opts *o, char 
 	return r;
 }
 
+/*
+ * What the programs need beyond BTF, asked of the kernel's BTF before
+ * loading, so that a kernel without it gets an answer instead of a verifier
+ * log: the path walk reads the kernel's objects through bpf_rdonly_cast.
+ */
+static int check_features(void)
+{
+	struct btf *vm = btf__load_vmlinux_btf();
+	int id;
+
+	if (!vm) {
+		log_warn("reading " BTF_PATH);
+		return -1;
+	}
+	id = btf__find_by_name_kind(vm, "bpf_rdonly_cast", BTF_KIND_FUNC);
+	btf__free(vm);
+	if (id < 0) {
+		log_warnx("this kernel lacks the BPF kfunc bpf_rdonly_cast (Linux 6.2 and later "
+			  "have it), which the path resolution needs; run nerrf on Linux 6.2 or later");
+		return -1;
+	}
+	return 0;
+}
+
 int kernel_setup(struct kernel *k, const struct opts *o)
 {
 	char msg[512], pdir[256];
@@ -416,7 +441,7 @@ int kernel_setup(struct kernel *k, const struct opts *o)
 			  "systemd unit)");
 		return -1;
 	}
-	if (ensure_tracefs() < 0)
+	if (check_features() < 0 || ensure_tracefs() < 0)
 		return -1;
 	if (o->pin && pin_prepare(msg, sizeof(msg)) < 0) {
 		log_warnx("%s", msg);
