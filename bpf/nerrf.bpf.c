@@ -42,6 +42,11 @@ const volatile bool pid_include = false;
 /* Changed at run time by the collector (SIGHUP); see struct nerrf_bconf. */
 struct nerrf_bconf conf[2];
 __u32 conf_slot;
+/*
+ * 1 while the collector sweeps the ring on its own clock, which it does
+ * while events flow faster than it wants a wakeup each; written by it alone.
+ */
+__u32 collector_sweeping;
 
 static __always_inline struct nerrf_bconf *bconf(void)
 {
@@ -273,12 +278,12 @@ static __always_inline void fill_header(struct nerrf_event *e, __u16 op, __s64 r
 /*
  * When to wake the collector. The kernel's default (whenever the reader has
  * caught up) costs a wakeup per event while the reader keeps up, which was
- * most of the collector's CPU. Instead: an isolated event (this CPU's
- * previous one was wakeup_ns ago or more) wakes it at once, since at low
- * rates latency is what matters and wakeups are cheap; a busy CPU wakes it
- * when wakeup_bytes are waiting or every 4 x wakeup_ns, so a flood costs a
- * bounded number of wakeups. The collector also sweeps with a short poll
- * while events flow.
+ * most of the collector's CPU. A wakeup is paid here, by the traced task:
+ * an irq_work and a cross-CPU wakeup, 5-20 us in a VM. So: while the
+ * collector sweeps on its own clock, only a ring filling up (wakeup_bytes)
+ * wakes it. Otherwise an isolated event (this CPU's previous one was
+ * wakeup_ns ago or more) wakes it at once, since at low rates latency is
+ * what matters and wakeups are few; a busy CPU wakes it every 4 x wakeup_ns.
  */
 static __always_inline void emit(struct nerrf_event *e, __u32 size)
 {
@@ -294,7 +299,8 @@ static __always_inline void emit(struct nerrf_event *e, __u32 size)
 	__u64 flags = BPF_RB_NO_WAKEUP;
 	__u64 gap = e->ts_ns - c->last_ts;
 	c->last_ts = e->ts_ns;
-	if (gap >= wakeup_ns || e->ts_ns - c->last_wake >= 4 * wakeup_ns ||
+	if ((!*(volatile __u32 *)&collector_sweeping &&
+	     (gap >= wakeup_ns || e->ts_ns - c->last_wake >= 4 * wakeup_ns)) ||
 	    bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) + size >= wakeup_bytes) {
 		c->last_wake = e->ts_ns;
 		flags = BPF_RB_FORCE_WAKEUP;

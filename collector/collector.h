@@ -94,6 +94,7 @@ struct kernel {
 	unsigned long long attached_ns;
 	struct nerrf_bpf__bss *bss; /* the programs' live filters, mapped */
 	size_t bss_len;        /* when we mapped it ourselves (reopened pins) */
+	unsigned *sweeping;    /* the programs' collector_sweeping; NULL in pins older than it */
 	unsigned long long flipped_ns; /* the last kernel_apply() */
 };
 /* BTF, capabilities, tracefs; then the programs loaded and attached, or their pins reopened. */
@@ -104,6 +105,8 @@ int kernel_setup(struct kernel *k, const struct opts *o);
  * old set or the new one, whole. Memory writes only: works after the drop.
  */
 void kernel_apply(struct kernel *k, const struct opts *o);
+/* --wakeup-us as the programs have it now, in ns */
+unsigned long long kernel_wakeup_ns(const struct kernel *k);
 /* So that a final count covers exactly what reached ring #1 (pins stay attached). */
 void kernel_detach(void);
 void kernel_close(struct kernel *k);

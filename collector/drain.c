@@ -28,7 +28,23 @@
 #define POLL_BUSY_MS 1
 #define POLL_IDLE_MS 250
 
+/*
+ * A kernel wakeup is paid by the traced task that emits the event (an
+ * irq_work and a cross-CPU wakeup: 5-20 us in a VM). At low rates each
+ * isolated event still wakes us, as latency matters and wakeups are few.
+ * Once more than SWEEP_ENTER events a ms arrive over a WINDOW_MS window, we
+ * sweep the ring every 4 x --wakeup-us on our own clock instead and tell the
+ * programs (collector_sweeping), which then wake us only if the ring fills;
+ * below SWEEP_LEAVE a ms we go back, after one more sweep for what a program
+ * committed having read the flag just before it changed.
+ */
+#define WINDOW_MS 10
+#define SWEEP_ENTER 4
+#define SWEEP_LEAVE 2
+
 struct drain {
+	const struct kernel *k;
+	bool sweep;      /* sweeping on our own clock */
 	struct nerrf_ring_prod *ring;
 	struct nerrf_ring_server *srv;
 	struct ring_buffer *rb;
@@ -152,6 +168,10 @@ struct drain *drain_new(const struct kernel *k, struct nerrf_ring_prod *ring,
 		log_warnx("out of memory");
 		return NULL;
 	}
+	d->k = k;
+	/* pinned programs keep the flag of a collector that stopped while sweeping */
+	if (k->sweeping)
+		__atomic_store_n(k->sweeping, 0, __ATOMIC_SEQ_CST);
 	d->ring = ring;
 	d->srv = srv;
 	d->epfd = -1;
@@ -201,9 +221,29 @@ static void notify_alive(struct drain *d, __u64 now, __u64 *copied_then)
 	*copied_then = d->copied;
 }
 
+/* per_ms: events a ms over the last window */
+static void sweep_decide(struct drain *d, __u64 per_ms)
+{
+	bool on = per_ms >= (d->sweep ? SWEEP_LEAVE : SWEEP_ENTER);
+
+	if (on == d->sweep)
+		return;
+	d->sweep = on;
+	if (d->k->sweeping)
+		__atomic_store_n(d->k->sweeping, on, __ATOMIC_SEQ_CST);
+}
+
+static int sweep_ms(const struct drain *d)
+{
+	__u64 ms = 4 * kernel_wakeup_ns(d->k) / 1000000;
+
+	return ms < POLL_BUSY_MS ? POLL_BUSY_MS : ms > POLL_IDLE_MS ? POLL_IDLE_MS : (int)ms;
+}
+
 int drain_run(struct drain *d, volatile sig_atomic_t *stop, volatile sig_atomic_t *reload)
 {
 	__u64 copied_then = d->copied;
+	__u64 win_start = nerrf_mono_ns(), win_events = 0;
 	int timeout = POLL_IDLE_MS;
 
 	if (!d->next_stats)
@@ -223,12 +263,19 @@ int drain_run(struct drain *d, volatile sig_atomic_t *stop, volatile sig_atomic_
 				serve_ring1(d);
 		/* consume() also takes what waits below the kernel's wakeup threshold */
 		int n = ring_buffer__consume(d->rb);
-		timeout = n > 0 ? POLL_BUSY_MS : POLL_IDLE_MS;
 		if (n < 0 && n != -EINTR) {
 			log_warnx("reading the ring buffer: %s", strerror(-n));
 			return -1;
 		}
 		__u64 now = nerrf_mono_ns();
+		bool was = d->sweep;
+		win_events += n > 0 ? n : 0;
+		if (now - win_start >= WINDOW_MS * 1000000ull) {
+			sweep_decide(d, win_events * 1000000 / (now - win_start));
+			win_start = now;
+			win_events = 0;
+		}
+		timeout = d->sweep || was ? sweep_ms(d) : n > 0 ? POLL_BUSY_MS : POLL_IDLE_MS;
 		if (now >= d->next_stats) {
 			stats_emit(d);
 			d->next_stats += 1000000000ull;

@@ -36,9 +36,8 @@
 #define TRACEFS "/sys/kernel/tracing"
 #define BTF_PATH "/sys/kernel/btf/vmlinux"
 /*
- * The kernel wakes the collector for an isolated event (see emit() in
- * nerrf.bpf.c), and for a busy CPU when 1/WAKEUP_FRACTION of the ring buffer
- * is waiting or every 4 x --wakeup-us.
+ * Whatever else the wakeup policy says (emit() in nerrf.bpf.c, drain.c), the
+ * kernel wakes the collector when 1/WAKEUP_FRACTION of the ring buffer waits.
  */
 #define WAKEUP_FRACTION 16
 
@@ -188,6 +187,13 @@ void kernel_apply(struct kernel *k, const struct opts *o)
 	k->flipped_ns = nerrf_mono_ns();
 }
 
+unsigned long long kernel_wakeup_ns(const struct kernel *k)
+{
+	const struct nerrf_bpf__bss *b = k->bss;
+
+	return b->conf[__atomic_load_n(&b->conf_slot, __ATOMIC_ACQUIRE) & 1].wakeup_ns;
+}
+
 /* The pinned .bss of running programs, mapped as the skeleton maps its own. */
 static int map_bss(struct kernel *k)
 {
@@ -217,6 +223,8 @@ static int map_bss(struct kernel *k)
 	}
 	k->bss = m;
 	k->bss_len = sz;
+	if (info.value_size >= offsetof(struct nerrf_bpf__bss, collector_sweeping) + sizeof(__u32))
+		k->sweeping = &k->bss->collector_sweeping;
 	return 0;
 }
 
@@ -478,6 +486,7 @@ int kernel_setup(struct kernel *k, const struct opts *o)
 				   .conf = bpf_map__fd(k->skel->maps.bss) };
 	/* loaded, the skeleton's bss is the map's own memory */
 	k->bss = k->skel->bss;
+	k->sweeping = &k->bss->collector_sweeping;
 	kernel_apply(k, o);
 	if (fill_filters(k->fds.filter, o) < 0 || attach_all(k->skel) < 0)
 		return -1;
