@@ -130,9 +130,10 @@ void nerrf_ring_server_close(struct nerrf_ring_server *s);
 
 /*
  * Consumer: connect to the socket at path and attach to the ring it hands
- * over. -EAGAIN while nobody serves there (retry later); -EBUSY when another
- * consumer holds the ring; -NERRF_RING_EVERSION for another ABI version;
- * -EACCES, -EPROTO, -EPERM (not sealed) with *err_msg saying what to do.
+ * over. -EAGAIN while nobody serves there, or the producer died before the
+ * hand-over (retry later); -EBUSY when another consumer holds the ring;
+ * -NERRF_RING_EVERSION for another ABI version; -EACCES, -EPROTO, -EPERM
+ * (not sealed) with *err_msg saying what to do.
  */
 int nerrf_ring_connect(const char *path, struct nerrf_ring_cons **out, const char **err_msg);
 /*

@@ -235,6 +235,12 @@ static int recv_ring(int conn, int *ring_fd, const char **err_msg)
 		return -ETIMEDOUT;
 	}
 	n = recvmsg(conn, &m, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n < 0 && errno == ECONNRESET) {
+		/* It died with our connection in its queue: its successor will serve. */
+		set_msg(err_msg, "the ring's producer went away before handing the ring over: "
+				 "waiting for the next one (the consumer retries)");
+		return -EAGAIN;
+	}
 	if (n < 0)
 		return -errno;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
