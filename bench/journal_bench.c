@@ -8,7 +8,7 @@
  * bytes into a fresh directory and ends when every record is on disk and
  * synced. Reports medians over --runs of MB/s, records/s and the ns the
  * caller spends per record (for the journal, what the publish path pays).
- * --pass N submits every N records, as the publisher submits once per pass
+ * --pass N writes every N records, as the publisher writes once per pass
  * of its loop (1: a batch per pass, a quiet host; up to 64 under load).
  *
  * Fails when a journal run does not read back, through the checking reader,
@@ -89,7 +89,7 @@ static struct result run_journal(const char *dir, uint64_t records, unsigned pas
 	uint64_t t0 = nerrf_mono_ns();
 	for (uint64_t s = 1; s <= records; s++) {
 		uint64_t a = nerrf_mono_ns();
-		/* The disk behind: let it catch up, as the publisher would drop instead. */
+		/* A failed write pauses the journal: let it resume. */
 		while (nerrf_journal_append(j, s, payload, len, s, s) != 0) {
 			nerrf_journal_get_stats(j, &st);
 			if (st.dropped > 1000000)
@@ -97,9 +97,9 @@ static struct result run_journal(const char *dir, uint64_t records, unsigned pas
 			nerrf_journal_poll(j);
 			usleep(100);
 		}
-		/* The publisher submits once a pass, before it sends, and polls after. */
+		/* The publisher writes once a pass, before it sends, and polls after. */
 		if (s % pass == 0)
-			nerrf_journal_submit(j);
+			nerrf_journal_write(j);
 		if (s % 32 == 0)
 			nerrf_journal_poll(j);
 		in_calls += nerrf_mono_ns() - a;

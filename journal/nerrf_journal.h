@@ -102,7 +102,6 @@ void nerrf_journal_time_range(const uint8_t *pb, size_t len, uint64_t *first_ns,
 struct nerrf_journal_opts {
 	const char *dir;
 	uint64_t segment_bytes;
-	uint64_t queue_bytes; /* appended but not yet written; beyond this, dropped */
 	uint64_t sync_ms;     /* fdatasync at least this often while writing ... */
 	uint64_t sync_bytes;  /* ... and after this many bytes */
 	uint64_t max_bytes;   /* retention: total size of the segments */
@@ -112,7 +111,7 @@ struct nerrf_journal_opts {
 #define NERRF_JOURNAL_DEFAULTS                                                       \
 	{                                                                            \
 		.dir = NERRF_JOURNAL_DEFAULT_DIR, .segment_bytes = 64u << 20,        \
-		.queue_bytes = 16u << 20, .sync_ms = 1000, .sync_bytes = 4u << 20,   \
+		.sync_ms = 1000, .sync_bytes = 4u << 20,                              \
 		.max_bytes = 1ull << 30, .max_age_s = 7 * 86400,                     \
 	}
 
@@ -138,19 +137,19 @@ int nerrf_journal_open(const struct nerrf_journal_opts *o, struct nerrf_journal 
 /* publisher_seq of the last record kept; 0 for an empty journal. */
 uint64_t nerrf_journal_last_seq(const struct nerrf_journal *j);
 /*
- * Queues one record; the bytes are copied. Never waits for the disk: 0
- * queued, -1 not journaled (counted in dropped).
+ * Stages one record; the bytes are copied. 0 staged, -1 not journaled
+ * (counted in dropped). A full staging buffer is written out first.
  */
 int nerrf_journal_append(struct nerrf_journal *j, uint64_t seq, const void *payload, size_t len,
 			 uint64_t first_ns, uint64_t last_ns);
 /*
- * Hands what was appended to the kernel (one write): a kill -9 after it
+ * Writes what was staged to the page cache (one pwrite): a kill -9 after it
  * loses none of it. Call it before publishing what was appended.
  */
-void nerrf_journal_submit(struct nerrf_journal *j);
-/* Submits what was queued, reaps completions, syncs, retains; never blocks. */
+void nerrf_journal_write(struct nerrf_journal *j);
+/* Writes what was staged, reaps syncs, starts one if due, retains; never waits for a sync. */
 void nerrf_journal_poll(struct nerrf_journal *j);
-/* Writes or syncs in flight: poll again soon. */
+/* Staged records or syncs in flight: poll again soon. */
 bool nerrf_journal_busy(const struct nerrf_journal *j);
 /* Every record up to this seq is complete on disk (readable); any thread. */
 uint64_t nerrf_journal_completed_seq(const struct nerrf_journal *j);

@@ -1,22 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The journal writer. Appending copies the record into a staging buffer;
- * the publisher submits what its loop appended as one io_uring write at an
- * explicit offset before it publishes those batches, so a kill -9 loses no
- * batch a subscriber got, and one write carries every batch of the pass.
- * ext4 runs buffered io_uring writes on a kernel worker thread, and each
- * write costs a worker wakeup: hence few, large writes, and index entries
- * that wait for the next sync (the index is a hint that readers verify and
- * a start rebuilds). The publisher's loop reaps completions without
- * waiting, so the publish path never waits for the disk. Writes may
- * complete in any order: a record counts as kept once it and every record
- * before it completed (completed_seq), which is how far the replay thread
- * reads.
+ * the publisher writes what its loop appended with one pwrite at an
+ * explicit offset before it publishes those batches. The write returns
+ * once the bytes are in the page cache, which a kill -9 of the publisher
+ * does not lose, so no batch a subscriber got is missing from the journal.
+ * An io_uring write would not do: ext4 has no non-blocking buffered write,
+ * so io_uring hands it to a kernel worker, which a kill -9 cancels if it
+ * has not started (and each hand-off costs a worker wakeup besides).
+ * io_uring does what may wait for the disk: fdatasync of the segment and of
+ * the directory, which the publisher's loop reaps without waiting. Index
+ * entries wait for the next sync (the index is a hint that readers verify
+ * and a start rebuilds). A record counts as kept once written
+ * (completed_seq), which is how far the replay thread reads.
  *
  * A write that fails or comes up short (a full disk) ends in an episode:
- * nothing more is queued, what is in flight settles, the segment is cut
- * back to its last whole record, and the journal retries a second later.
- * Every record not kept is counted in dropped.
+ * the segment is cut back to its last whole record, and the journal retries
+ * a second later. Every record not kept is counted in dropped.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,12 +55,10 @@ struct seg {
 
 enum op_kind { OP_REC, OP_IDX, OP_SYNC, OP_SEGSYNC, OP_DIRSYNC };
 
+/* OP_REC and OP_IDX are staged writes, the others io_uring requests. */
 struct op {
-	struct op *next; /* OP_REC: in seq order */
 	struct seg *seg;
 	enum op_kind kind;
-	bool done;
-	int res;
 	uint64_t seq;	/* OP_REC: of its last record; OP_SYNC: completed_seq when submitted */
 	uint64_t off;
 	uint64_t nidx;	/* OP_REC: its first record's index entry number */
@@ -89,18 +87,14 @@ struct nerrf_journal {
 	 */
 	struct op *spare[SPARES];
 	unsigned nspare;
-	struct op *head, *tail;
-	uint64_t queued_bytes; /* appended, write not yet reaped (staged included) */
-	unsigned writes;       /* OP_REC and OP_IDX in flight */
 	unsigned old_pending;  /* segment and directory syncs of a roll in flight */
 	bool sync_inflight;
 	uint64_t unsynced, last_sync_ns;
 	uint64_t last_seq;
 	_Atomic uint64_t completed;
 	struct nerrf_journal_stats st;
-	bool failing;	  /* a write failed: settle, then cut back */
+	bool failing;	  /* a write failed: cut back */
 	bool paused;	  /* until resume_ns */
-	bool queue_full;  /* said so already */
 	bool episode;	  /* paused since the log line, nothing kept since */
 	int fail_err;
 	uint64_t resume_ns, dropped_at_pause, last_retention_ns;
@@ -138,21 +132,10 @@ static int queue_op(struct nerrf_journal *j, struct op *op)
 	struct io_uring_sqe *sqe = get_sqe(j);
 	if (!sqe)
 		return -1;
-	switch (op->kind) {
-	case OP_REC:
-		io_uring_prep_write(sqe, op->seg->fd, op->data, (unsigned)op->len, op->off);
-		break;
-	case OP_IDX:
-		io_uring_prep_write(sqe, op->seg->idxfd, op->data, (unsigned)op->len, op->off);
-		break;
-	case OP_SYNC:
-	case OP_SEGSYNC:
-		io_uring_prep_fsync(sqe, op->seg->fd, IORING_FSYNC_DATASYNC);
-		break;
-	case OP_DIRSYNC:
+	if (op->kind == OP_DIRSYNC)
 		io_uring_prep_fsync(sqe, j->dirfd, 0);
-		break;
-	}
+	else
+		io_uring_prep_fsync(sqe, op->seg->fd, IORING_FSYNC_DATASYNC);
 	io_uring_sqe_set_data(sqe, op);
 	if (op->seg)
 		op->seg->refs++;
@@ -204,8 +187,7 @@ static void fail(struct nerrf_journal *j, int err)
 {
 	if (!j->episode) {
 		j->episode = true;
-		fprintf(stderr,
-			"nerrf-publisher: journal paused: a write to %s failed: %s; publishing "
+		fprintf(stderr, "nerrf-publisher: journal paused: a write to %s failed: %s; publishing "
 			"continues, batches not journaled are counted in journal_dropped; "
 			"retrying every second%s\n",
 			j->o.dir, strerror(err),
@@ -242,55 +224,11 @@ static struct op *new_stage(struct nerrf_journal *j, struct seg *s, size_t rlen)
 	return op;
 }
 
-/* Records complete in order become kept; after a failure, none until cut back. */
-static void advance(struct nerrf_journal *j)
-{
-	struct op *op;
-
-	while ((op = j->head) && op->done) {
-		j->head = op->next;
-		if (!j->head)
-			j->tail = NULL;
-		struct seg *s = op->seg;
-		if (op->res >= 0 && (size_t)op->res == op->len && !j->failing) {
-			s->good_end = op->off + op->len;
-			s->good_nidx = op->nidx + op->nrec;
-			j->st.written += op->nrec;
-			j->st.bytes += op->len;
-			j->unsynced += op->len;
-			atomic_store_explicit(&j->completed, op->seq, memory_order_release);
-			if (j->episode) {
-				j->episode = false;
-				fprintf(stderr,
-					"nerrf-publisher: journal resumed; %" PRIu64 " batches "
-					"were not journaled meanwhile (journal_dropped)\n",
-					j->st.dropped - j->dropped_at_pause);
-			}
-		} else {
-			if (!j->failing)
-				fail(j, op->res < 0 ? -op->res : ENOSPC);
-			j->st.dropped += op->nrec;
-		}
-		seg_put(j, s);
-		recycle(j, op);
-	}
-}
-
 static void complete(struct nerrf_journal *j, struct op *op, int res)
 {
 	struct seg *s = op->seg;
 
 	switch (op->kind) {
-	case OP_REC:
-		op->done = true;
-		op->res = res;
-		j->queued_bytes -= op->len;
-		j->writes--;
-		return; /* freed in order, by advance() */
-	case OP_IDX:
-		j->writes--;
-		/* The index is a hint the reader verifies and the next start rebuilds. */
-		break;
 	case OP_SYNC:
 		j->sync_inflight = false;
 		if (res == 0 && !j->old_pending)
@@ -304,6 +242,9 @@ static void complete(struct nerrf_journal *j, struct op *op, int res)
 	case OP_DIRSYNC:
 		j->old_pending--;
 		break;
+	case OP_REC:
+	case OP_IDX:
+		break; /* written, not queued */
 	}
 	if (s)
 		seg_put(j, s);
@@ -320,51 +261,69 @@ static void reap(struct nerrf_journal *j)
 		io_uring_cqe_seen(&j->ring, cqe);
 		complete(j, op, res);
 	}
-	advance(j);
 }
 
-/* ---- staged records and index entries to the kernel's queue ---- */
+/* ---- staged records and index entries to the page cache ---- */
 
-static void queue_stage(struct nerrf_journal *j)
+/* All of it, or -1 with errno (ENOSPC for a write that came up short). */
+static int write_at(int fd, const uint8_t *p, size_t len, uint64_t off)
+{
+	while (len) {
+		ssize_t n = pwrite(fd, p, len, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = ENOSPC;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+		off += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* The staged records: kept, or the journal fails and they are counted dropped. */
+static void write_stage(struct nerrf_journal *j)
 {
 	struct op *op = j->stage;
 
 	if (!op)
 		return;
 	j->stage = NULL;
-	if (!op->nrec) {
-		recycle(j, op);
-		return;
+	if (op->nrec && write_at(op->seg->fd, op->data, op->len, op->off) == 0) {
+		struct seg *s = op->seg;
+		s->good_end = op->off + op->len;
+		s->good_nidx = op->nidx + op->nrec;
+		j->st.written += op->nrec;
+		j->st.bytes += op->len;
+		j->unsynced += op->len;
+		atomic_store_explicit(&j->completed, op->seq, memory_order_release);
+		if (j->episode) {
+			j->episode = false;
+			fprintf(stderr, "nerrf-publisher: journal resumed; %" PRIu64 " batches "
+				"were not journaled meanwhile (journal_dropped)\n",
+				j->st.dropped - j->dropped_at_pause);
+		}
+	} else if (op->nrec) {
+		fail(j, errno);
+		j->st.dropped += op->nrec;
 	}
-	if (queue_op(j, op) == 0) {
-		j->writes++;
-	} else {
-		/* No room even after a submit: a failed write, cut back like any other. */
-		op->done = true;
-		op->res = -EBUSY;
-		j->queued_bytes -= op->len;
-		op->seg->refs++; /* advance() puts it */
-	}
-	if (j->tail)
-		j->tail->next = op;
-	else
-		j->head = op;
-	j->tail = op;
+	recycle(j, op);
 }
 
-static void queue_index(struct nerrf_journal *j)
+static void write_index(struct nerrf_journal *j)
 {
 	struct op *op = j->istage;
 
 	if (!op)
 		return;
 	j->istage = NULL;
-	if (queue_op(j, op) != 0) {
-		free(op); /* a hint: the next start rebuilds it */
-		return;
-	}
-	j->writes++;
-	op->seg->idx_queued = (op->off + op->len) / sizeof(struct nerrf_jidx);
+	/* A hint: if it fails, the next start rebuilds it. */
+	if (write_at(op->seg->idxfd, op->data, op->len, op->off) == 0)
+		op->seg->idx_queued = (op->off + op->len) / sizeof(struct nerrf_jidx);
+	free(op);
 }
 
 /* ---- segments ---- */
@@ -426,8 +385,8 @@ static int roll(struct nerrf_journal *j, uint64_t seq)
 		return -1;
 	}
 	if (j->cur) {
-		queue_stage(j);
-		queue_index(j);
+		write_stage(j);
+		write_index(j);
 		keep(j, j->cur->first_seq, j->cur->size,
 		     nerrf_now_ns(CLOCK_REALTIME) / 1000000000u);
 		seg_put(j, j->cur);
@@ -477,27 +436,13 @@ int nerrf_journal_append(struct nerrf_journal *j, uint64_t seq, const void *payl
 
 	if (j->failing || j->paused || len > NERRF_JOURNAL_MAX_RECORD)
 		goto drop;
-	if (j->queued_bytes + rlen > j->o.queue_bytes) {
-		if (!j->queue_full)
-			fprintf(stderr,
-				"nerrf-publisher: journal: the disk falls behind (%" PRIu64
-				" bytes queued, --journal-queue-bytes); batches not journaled "
-				"are counted in journal_dropped until it catches up\n",
-				j->queued_bytes);
-		j->queue_full = true;
-		goto drop;
-	}
-	if (j->queue_full && j->queued_bytes == 0) {
-		fprintf(stderr, "nerrf-publisher: journal: caught up\n");
-		j->queue_full = false;
-	}
 	if ((!j->cur || (j->cur->size && j->cur->size + rlen > j->o.segment_bytes)) &&
 	    roll(j, seq) != 0)
 		goto drop;
 
 	struct seg *s = j->cur;
 	if (j->stage && j->stage->len + rlen > j->stage->cap)
-		queue_stage(j);
+		write_stage(j);
 	if (!j->stage && !(j->stage = new_stage(j, s, rlen)))
 		goto drop;
 	if (!j->istage) {
@@ -520,10 +465,9 @@ int nerrf_journal_append(struct nerrf_journal *j, uint64_t seq, const void *payl
 	memcpy(j->istage->data + j->istage->len, &e, sizeof(e));
 	j->istage->len += sizeof(e);
 	if (j->istage->len == j->istage->cap)
-		queue_index(j);
+		write_index(j);
 	s->size += rlen;
 	s->nidx++;
-	j->queued_bytes += rlen;
 	j->last_seq = seq;
 	return 0;
 drop:
@@ -531,20 +475,19 @@ drop:
 	return -1;
 }
 
-void nerrf_journal_submit(struct nerrf_journal *j)
+void nerrf_journal_write(struct nerrf_journal *j)
 {
-	queue_stage(j);
-	io_uring_submit(&j->ring);
+	write_stage(j);
 }
 
 void nerrf_journal_poll(struct nerrf_journal *j)
 {
 	uint64_t t = nerrf_now_ns(CLOCK_MONOTONIC);
 
-	queue_stage(j);
+	write_stage(j);
 	reap(j);
-	/* A failed episode settles: cut back to the last whole record, retry later. */
-	if (j->failing && j->writes == 0 && j->cur) {
+	/* A failed episode: cut back to the last whole record, retry later. */
+	if (j->failing && j->cur) {
 		struct seg *s = j->cur;
 		free(j->istage); /* entries of records not kept, or kept and left out of the hint */
 		j->istage = NULL;
@@ -558,7 +501,7 @@ void nerrf_journal_poll(struct nerrf_journal *j)
 		j->paused = true;
 		j->resume_ns = t + RETRY_NS;
 	}
-	if (j->failing && j->writes == 0 && !j->cur) {
+	if (j->failing && !j->cur) {
 		j->failing = false;
 		j->paused = true;
 		j->resume_ns = t + RETRY_NS;
@@ -569,7 +512,7 @@ void nerrf_journal_poll(struct nerrf_journal *j)
 	    (j->unsynced >= j->o.sync_bytes || t - j->last_sync_ns >= j->o.sync_ms * 1000000)) {
 		struct op *op = new_op(OP_SYNC, j->cur, 0);
 		if (!j->failing)
-			queue_index(j);
+			write_index(j);
 		if (op) {
 			op->seq = atomic_load_explicit(&j->completed, memory_order_relaxed);
 			if (queue_op(j, op) == 0) {
@@ -647,8 +590,7 @@ static int64_t recover_seg(struct nerrf_journal *j, const struct nerrf_jseg *g, 
 	}
 	if (rv != NERRF_JREAD_END) {
 		uint64_t cut = (uint64_t)st.st_size - rd.off;
-		fprintf(stderr,
-			"nerrf-publisher: journal: %s: %s at offset %" PRIu64 "; cut the "
+		fprintf(stderr, "nerrf-publisher: journal: %s: %s at offset %" PRIu64 "; cut the "
 			"%" PRIu64 " bytes from there (left by a crash or a full disk; "
 			"counted), they are never served\n",
 			g->name, rd.why, rd.off, cut);
@@ -790,8 +732,7 @@ uint64_t nerrf_journal_last_seq(const struct nerrf_journal *j)
 
 bool nerrf_journal_busy(const struct nerrf_journal *j)
 {
-	return j->stage || j->writes || j->sync_inflight || j->old_pending || j->unsynced ||
-	       j->paused;
+	return j->stage || j->sync_inflight || j->old_pending || j->unsynced || j->paused;
 }
 
 uint64_t nerrf_journal_completed_seq(const struct nerrf_journal *j)
@@ -809,13 +750,13 @@ void nerrf_journal_close(struct nerrf_journal *j)
 	if (!j)
 		return;
 	if (!j->failing) {
-		queue_stage(j);
-		queue_index(j);
+		write_stage(j);
+		write_index(j);
 	}
 	free(j->stage); /* a failed episode's: counted when it failed */
 	free(j->istage);
 	io_uring_submit(&j->ring);
-	while (j->writes || j->sync_inflight) {
+	while (j->sync_inflight) {
 		io_uring_submit_and_wait(&j->ring, 1);
 		reap(j);
 	}

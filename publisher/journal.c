@@ -17,8 +17,6 @@ void pj_usage(FILE *f)
 		"                    (default %s; see docs/JOURNAL.md)\n"
 		"  --no-journal      live only: no journal, no replay endpoint\n"
 		"  --journal-segment-bytes N  roll segments at this size (default 64M)\n"
-		"  --journal-queue-bytes N    bytes waiting for the disk before batches are\n"
-		"                    counted in journal_dropped instead (default 16M)\n"
 		"  --journal-sync-ms MS       fdatasync at least this often (default 1000)\n"
 		"  --journal-sync-bytes N     ... and after this many bytes (default 4M)\n"
 		"  --journal-max-bytes N      keep at most this much, oldest segments go first\n"

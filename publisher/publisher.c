@@ -395,8 +395,6 @@ static const struct nerrf_opt table[] = {
 	NOPT_FN("journal", opt_journal),
 	NOPT_ACTION("no-journal", opt_no_journal),
 	NOPT_SIZE("journal-segment-bytes", O, journal.j.segment_bytes, 64 << 10, 1ull << 32, false),
-	/* Room for the largest record a subscriber accepts by default, at least. */
-	NOPT_SIZE("journal-queue-bytes", O, journal.j.queue_bytes, 4 << 20, 1ull << 32, false),
 	NOPT_DURATION("journal-sync-ms", O, journal.j.sync_ms, NERRF_MS, 1, 3600000),
 	NOPT_SIZE("journal-sync-bytes", O, journal.j.sync_bytes, 4096, 1ull << 32, false),
 	NOPT_SIZE("journal-max-bytes", O, journal.j.max_bytes, 1 << 20, 1ull << 50, false),
@@ -529,10 +527,10 @@ static void print_opts(const struct opts *o)
 		printf("no-journal = true\n");
 		return;
 	}
-	printf("journal = %s\njournal-segment-bytes = %llu\njournal-queue-bytes = %llu\n"
+	printf("journal = %s\njournal-segment-bytes = %llu\n"
 	       "journal-sync-ms = %llu\njournal-sync-bytes = %llu\njournal-max-bytes = %llu\n"
 	       "journal-max-age = %llu\n", j->dir, (unsigned long long)j->segment_bytes,
-	       (unsigned long long)j->queue_bytes, (unsigned long long)j->sync_ms,
+	       (unsigned long long)j->sync_ms,
 	       (unsigned long long)j->sync_bytes, (unsigned long long)j->max_bytes,
 	       (unsigned long long)j->max_age_s);
 	if (o->journal.replay_url)
@@ -622,7 +620,7 @@ static int publish_pass(nng_socket s, struct nerrf_ring_cons *r2, struct counter
 			nerrf_ring_release(r2);
 		}
 		if (c->journal)
-			nerrf_journal_submit(c->journal);
+			nerrf_journal_write(c->journal);
 		for (unsigned i = 0; i < n; i++)
 			send_msg(s, out[i], c);
 		notify_alive(c, "attached");

@@ -20,9 +20,9 @@ static const struct nerrf_sc_rule publisher_rules[] = {
 	NERRF_SC_ALLOW(__NR_clock_gettime),
 	NERRF_SC_ALLOW(__NR_clock_nanosleep),
 	NERRF_SC_ALLOW(__NR_nanosleep),
-	/* The journal: segments made, written through io_uring, cut back after a
-	 * torn write, the oldest removed; read back for replay. Only in its own
-	 * directory, which the journal holds open. */
+	/* The journal: segments made, written, synced through io_uring, cut back
+	 * after a torn write, the oldest removed; read back for replay. Only in
+	 * its own directory, which the journal holds open. */
 	NERRF_SC_ALLOW(__NR_openat),
 	NERRF_SC_ALLOW(__NR_io_uring_enter),
 	NERRF_SC_ALLOW(__NR_pread64),
