@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "encoder.h"
+#include "nerrf_log.h"
 #include "nerrf_ops.h"
 #include "nerrf_pbwire.h"
 
@@ -305,9 +306,9 @@ static void close_gap(struct encoder *e, const struct nerrf_kstats *ks)
 	e->loss.capture_gaps++;
 	e->loss.capture_gap_ns += g->end_mono_ns - g->start_mono_ns;
 	e->loss.last_capture_gap = g;
-	fprintf(stderr, "nerrf-encoder: capture gap of %.3f s (%s; the next collector had to "
+	log_warnx("capture gap of %.3f s (%s; the next collector had to "
 		"load the programs afresh): counted in capture_gaps; run the collector with "
-		"--pin to keep capturing across its restarts\n",
+		"--pin to keep capturing across its restarts",
 		(double)(g->end_mono_ns - g->start_mono_ns) / 1e9, g->cause);
 }
 
@@ -353,9 +354,8 @@ static void malformed(struct encoder *e, const char *why)
 
 	/* Every one when asked, otherwise the 1st, 2nd, 4th, ... so a flood cannot spam. */
 	if (e->o.verbose || (n & (n - 1)) == 0)
-		fprintf(stderr,
-			"nerrf-encoder: skipped a malformed record from ring #1 (%s); %llu so far. "
-			"The collector may be from another build: rebuild and restart both\n",
+		log_warnx("skipped a malformed record from ring #1 (%s); %llu so far. "
+			"The collector may be from another build: rebuild and restart both",
 			why, (unsigned long long)n);
 }
 
@@ -365,7 +365,7 @@ bool enc_take(struct encoder *e, const void *rec, size_t len, uint64_t now_ns)
 
 	if (e->n >= e->o.max_batch || e->used >= e->o.max_batch_bytes) {
 		/* the caller did not flush when told: packing on could overrun */
-		fprintf(stderr, "nerrf-encoder: internal error: batch full but not flushed\n");
+		log_warnx("internal error: batch full but not flushed");
 		abort();
 	}
 	if (len > REC_BUF_SIZE) {

@@ -20,6 +20,7 @@
 
 #include "encoder.h"
 #include "nerrf_conf.h"
+#include "nerrf_log.h"
 #include "nerrf_notify.h"
 #include "nerrf_opt.h"
 #include "nerrf_parse.h"
@@ -128,7 +129,7 @@ static int read_args(int argc, char **argv, struct enc_opts *o, struct nerrf_con
 	if (!opts[0].name)
 		nerrf_opt_longopts(table, opts);
 	if (nerrf_conf_load(argc, argv, "encoder", opts, false, conf, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nerrf-encoder: %s\n", err);
+		log_warnx("%s", err);
 		return -1;
 	}
 	*o = (struct enc_opts){
@@ -144,25 +145,25 @@ static int read_args(int argc, char **argv, struct enc_opts *o, struct nerrf_con
 	if (rc == -1)
 		goto bad;
 	if (rc == -2) {
-		fprintf(stderr, "nerrf-encoder: see --help for the options\n");
+		log_warnx("see --help for the options");
 		goto fail;
 	}
 	if (rc == -3) {
-		fprintf(stderr, "nerrf-encoder: %s\n", err);
+		log_warnx("%s", err);
 		goto fail;
 	}
 	if (!batch_fits(o->ring2_size, o->max_batch_bytes)) {
-		fprintf(stderr, "nerrf-encoder: --ring2-size %zu is too small for "
+		log_warnx("--ring2-size %zu is too small for "
 			"--max-batch-bytes %zu: a ring record is at most a quarter of the ring; "
-			"raise --ring2-size or lower --max-batch-bytes\n",
+			"raise --ring2-size or lower --max-batch-bytes",
 			o->ring2_size, o->max_batch_bytes);
 		goto fail;
 	}
 	return 0;
 bad:
-	fprintf(stderr, "nerrf-encoder: %s\n", err);
+	log_warnx("%s", err);
 	nerrf_conf_origin(conf, optind, "encoder", err, sizeof(err));
-	fprintf(stderr, "nerrf-encoder: the value above is from %s\n", err);
+	log_warnx("the value above is from %s", err);
 fail:
 	nerrf_conf_free(conf);
 	return -1;
@@ -209,18 +210,18 @@ static int open_ring1(struct run *R)
 		int rc = nerrf_ring_connect(R->r1_path, &R->r1, &msg);
 		if (rc == 0) {
 			if (nerrf_ring_watch_producer(R->r1, SIGIO) < 0)
-				fprintf(stderr, "nerrf-encoder: cannot watch the collector's "
+				log_warnx("cannot watch the collector's "
 					"connection (%s): a collector restart is noticed only at "
-					"the next stats tick\n", strerror(errno));
+					"the next stats tick", strerror(errno));
 			return 0;
 		}
 		if (rc != -EAGAIN && rc != -EBUSY) {
-			fprintf(stderr, "nerrf-encoder: cannot attach to ring #1 at %s: %s (%s)\n",
+			log_warnx("cannot attach to ring #1 at %s: %s (%s)",
 				R->r1_path, msg ? msg : strerror(-rc), nerrf_ring_strerror(rc));
 			return rc;
 		}
 		if (told != rc) {
-			fprintf(stderr, "nerrf-encoder: waiting for ring #1 at %s: %s\n",
+			log_warnx("waiting for ring #1 at %s: %s",
 				R->r1_path, msg);
 			told = rc;
 		}
@@ -254,8 +255,8 @@ static int switch_ring1(struct run *R)
 	enc_ring1_switched(&R->e, nerrf_mono_ns());
 	nerrf_ring_cons_close(R->r1);
 	R->r1 = NULL;
-	fprintf(stderr, "nerrf-encoder: the collector went away; ring #1 drained, waiting for "
-		"the next one\n");
+	log_warnx("the collector went away; ring #1 drained, waiting for "
+		"the next one");
 	return open_ring1(R);
 }
 
@@ -345,8 +346,8 @@ static int flush(struct run *R, int wait_ms)
 	if (total > nerrf_ring_max_record(R->r2)) {
 		/* Only metadata out of all proportion gets here; say so and count it. */
 		e->loss.ring2_dropped += e->n;
-		fprintf(stderr, "nerrf-encoder: batch %llu of %u events is %zu bytes, over ring #2's "
-			"record limit %zu: dropped and counted; raise --ring2-size\n",
+		log_warnx("batch %llu of %u events is %zu bytes, over ring #2's "
+			"record limit %zu: dropped and counted; raise --ring2-size",
 			(unsigned long long)e->batch_seq + 1, e->n, total,
 			nerrf_ring_max_record(R->r2));
 		e->batch_seq++;
@@ -394,14 +395,14 @@ static void reload_conf(struct run *R)
 	struct enc_opts n;
 
 	if (read_args(main_argc, main_argv, &n, &next) < 0) {
-		fprintf(stderr, "nerrf-encoder: reload: the configuration is invalid (above): the one "
-			"in force stays; fix it and send SIGHUP again\n");
+		log_warnx("reload: the configuration is invalid (above): the one "
+			"in force stays; fix it and send SIGHUP again");
 		return;
 	}
 	if (!batch_fits(e->o.ring2_size, n.max_batch_bytes)) {
-		fprintf(stderr, "nerrf-encoder: reload: --max-batch-bytes %zu does not fit ring #2 "
+		log_warnx("reload: --max-batch-bytes %zu does not fit ring #2 "
 			"of %zu bytes, whose size changes only at a restart: the configuration in "
-			"force stays\n", n.max_batch_bytes, e->o.ring2_size);
+			"force stays", n.max_batch_bytes, e->o.ring2_size);
 		nerrf_conf_free(&next);
 		return;
 	}
@@ -411,8 +412,8 @@ static void reload_conf(struct run *R)
 		if (flush(R, -1) == 0 && n.max_batch_bytes + ENC_EVENT_WIRE_MAX > e->cap) {
 			uint8_t *b = realloc(e->buf, n.max_batch_bytes + ENC_EVENT_WIRE_MAX);
 			if (!b) {
-				fprintf(stderr, "nerrf-encoder: reload: out of memory for %zu-byte "
-					"batches: the batch limits in force stay\n",
+				log_warnx("reload: out of memory for %zu-byte "
+					"batches: the batch limits in force stay",
 					n.max_batch_bytes);
 				n.max_batch_bytes = e->o.max_batch_bytes;
 				n.max_batch = e->o.max_batch;
@@ -455,7 +456,7 @@ static int run_loop(struct run *R)
 		const void *rec = nerrf_ring_peek(R->r1, &len, &err);
 
 		if (err == -NERRF_RING_EVERSION) {
-			fprintf(stderr, "nerrf-encoder: ring #1: %s\n",
+			log_warnx("ring #1: %s",
 				nerrf_ring_cons_corruption(R->r1));
 			return err;
 		}
@@ -463,9 +464,9 @@ static int run_loop(struct run *R)
 			size_t lost = nerrf_ring_resync(R->r1);
 			corrupt_bytes += lost;
 			if (nerrf_ratelimit(&corrupt_log, nerrf_mono_ns(), &suppressed)) {
-				fprintf(stderr, "nerrf-encoder: ring #1 is corrupt (%s); skipped %llu "
+				log_warnx("ring #1 is corrupt (%s); skipped %llu "
 					"bytes and resynchronised (%llu more reports held back). "
-					"Check that only one collector writes it\n",
+					"Check that only one collector writes it",
 					nerrf_ring_cons_corruption(R->r1),
 					(unsigned long long)corrupt_bytes,
 					(unsigned long long)suppressed);
@@ -506,15 +507,15 @@ static int run_loop(struct run *R)
 			stats_tick(R, now);
 		int rc = nerrf_ring_wait(R->r1, (int)((R->next_tick - now) / 1000000) + 1);
 		if (rc < 0 && rc != -ETIMEDOUT && rc != -EINTR) {
-			fprintf(stderr, "nerrf-encoder: waiting on ring #1 failed: %s\n",
+			log_warnx("waiting on ring #1 failed: %s",
 				strerror(-rc));
 			return rc;
 		}
 	}
 	/* Stopping: a second for the publisher to make room, else leave the records in ring #1. */
 	if (e->n && flush(R, 1000) < 0)
-		fprintf(stderr, "nerrf-encoder: ring #2 stayed full at exit; %u events stay in "
-			"ring #1 for the next encoder run\n", e->n);
+		log_warnx("ring #2 stayed full at exit; %u events stay in "
+			"ring #1 for the next encoder run", e->n);
 	return 0;
 }
 
@@ -530,6 +531,7 @@ int main(int argc, char **argv)
 	const char *msg = NULL;
 	int rc = 1, r;
 
+	log_init("nerrf-encoder", false);
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	/* first: a SIGHUP while we start must not end us */
@@ -548,12 +550,12 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (enc_init(&R->e, &o, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nerrf-encoder: %s\n", err);
+		log_warnx("%s", err);
 		return 1;
 	}
 	r = nerrf_ring_create("nerrf-ring2", o.ring2_size, &R->r2, &msg);
 	if (r < 0) {
-		fprintf(stderr, "nerrf-encoder: cannot create ring #2: %s%s%s\n",
+		log_warnx("cannot create ring #2: %s%s%s",
 			nerrf_ring_strerror(r), msg ? ": " : "", msg ? msg : "");
 		goto out;
 	}
@@ -561,13 +563,13 @@ int main(int argc, char **argv)
 	if (r == 0)
 		r = nerrf_ring_serve_background(srv);
 	if (r < 0) {
-		fprintf(stderr, "nerrf-encoder: cannot serve ring #2 at %s/%s: %s%s%s\n", o.rundir,
+		log_warnx("cannot serve ring #2 at %s/%s: %s%s%s", o.rundir,
 			NERRF_RING2_NAME, nerrf_ring_strerror(r), msg ? ": " : "", msg ? msg : "");
 		goto out;
 	}
 	/* after the serving thread exists: the filter binds every thread */
 	if (enc_sandbox(err, sizeof(err)) < 0) {
-		fprintf(stderr, "nerrf-encoder: %s\n", err);
+		log_warnx("%s", err);
 		goto out;
 	}
 	snprintf(R->r1_path, sizeof(R->r1_path), "%s/%s", o.rundir, NERRF_RING1_NAME);
@@ -576,7 +578,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (o.verbose)
-		fprintf(stderr, "nerrf-encoder: attached to %s/%s, serving %s/%s\n", o.rundir,
+		log_warnx("attached to %s/%s, serving %s/%s", o.rundir,
 			NERRF_RING1_NAME, o.rundir, NERRF_RING2_NAME);
 	nerrf_notify_ready("attached to %s/%s, serving %s/%s", o.rundir, NERRF_RING1_NAME,
 			   o.rundir, NERRF_RING2_NAME);

@@ -30,6 +30,7 @@
 
 #include "exporter.h"
 #include "nerrf_conf.h"
+#include "nerrf_log.h"
 #include "nerrf_notify.h"
 #include "nerrf_opt.h"
 #include "nerrf_parse.h"
@@ -115,11 +116,11 @@ static int parse_args(const struct nerrf_conf_argv *ca, struct opts *o)
 	o->stats_interval_ms = DEFAULT_STATS_INTERVAL_MS;
 	int rc = nerrf_opt_parse(table, longopts, ca, o, err, sizeof(err));
 	if (rc == -1)
-		fprintf(stderr, "nerrf-exporter: %s\n", err);
+		log_warnx("%s", err);
 	else if (rc == -2)
 		usage(stderr);
 	else if (rc == -3)
-		fprintf(stderr, "nerrf-exporter: unexpected argument '%s' (see --help)\n",
+		log_warnx("unexpected argument '%s' (see --help)",
 			ca->argv[optind]);
 	return rc < 0 ? -1 : rc;
 }
@@ -138,14 +139,13 @@ static int parse_listen(const char *s, bool insecure, struct sockaddr_storage *s
 	bool loopback;
 
 	if (!colon || (size_t)(colon - s) >= sizeof(host)) {
-		fprintf(stderr,
-			"nerrf-exporter: --listen '%s' is not ADDR:PORT; write e.g. "
-			DEFAULT_LISTEN " or [::1]:9465\n", s);
+		log_warnx("--listen '%s' is not ADDR:PORT; write e.g. "
+			DEFAULT_LISTEN " or [::1]:9465", s);
 		return -1;
 	}
 	snprintf(what, sizeof(what), "--listen '%s': port", s);
 	if (nerrf_parse_uint(what, colon + 1, 1, 65535, &port, err, sizeof(err)) != 0) {
-		fprintf(stderr, "nerrf-exporter: %s\n", err);
+		log_warnx("%s", err);
 		return -1;
 	}
 	memcpy(host, s, (size_t)(colon - s));
@@ -172,17 +172,15 @@ static int parse_listen(const char *s, bool insecure, struct sockaddr_storage *s
 		loopback = (ntohl(a4->sin_addr.s_addr) >> 24) == 127;
 	}
 	if (!loopback && !insecure) {
-		fprintf(stderr,
-			"nerrf-exporter: --listen %s is not a loopback address: anyone who reaches it "
+		log_warnx("--listen %s is not a loopback address: anyone who reaches it "
 			"reads the metrics, without authentication. Keep 127.0.0.1 and scrape through "
-			"a proxy or tunnel, or add --insecure-listen to serve it anyway\n", s);
+			"a proxy or tunnel, or add --insecure-listen to serve it anyway", s);
 		return -1;
 	}
 	return 0;
 bad_addr:
-	fprintf(stderr,
-		"nerrf-exporter: --listen '%s': '%s' is not a numeric IPv4 address or a bracketed "
-		"IPv6 one; write e.g. " DEFAULT_LISTEN " or [::1]:9465\n", s, host);
+	log_warnx("--listen '%s': '%s' is not a numeric IPv4 address or a bracketed "
+		"IPv6 one; write e.g. " DEFAULT_LISTEN " or [::1]:9465", s, host);
 	return -1;
 }
 
@@ -198,8 +196,8 @@ static int open_listener(const char *text, const struct sockaddr_storage *sa, so
 	    (sa->ss_family == AF_INET6 &&
 	     setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one)) != 0) ||
 	    bind(fd, (const struct sockaddr *)sa, len) != 0 || listen(fd, 64) != 0) {
-		fprintf(stderr, "nerrf-exporter: cannot listen on %s: %s; choose another address "
-			"with --listen\n", text, strerror(errno));
+		log_warnx("cannot listen on %s: %s; choose another address "
+			"with --listen", text, strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -274,9 +272,8 @@ static int subscribe(const char *url, nng_socket *out)
 	if (rv == 0)
 		rv = nng_dial(s, url, NULL, NNG_FLAG_NONBLOCK);
 	if (rv != 0) {
-		fprintf(stderr,
-			"nerrf-exporter: cannot subscribe to %s: %s; give the publisher's address "
-			"with --url (ipc:///path or tcp://host:port)\n", url, nng_strerror(rv));
+		log_warnx("cannot subscribe to %s: %s; give the publisher's address "
+			"with --url (ipc:///path or tcp://host:port)", url, nng_strerror(rv));
 		return -1;
 	}
 	*out = s;
@@ -329,9 +326,10 @@ int main(int argc, char **argv)
 	char err[512], urlbuf[4200];
 	int ret = 1, rv, lfd = -1;
 
+	log_init("nerrf-exporter", false);
 	nerrf_opt_longopts(table, longopts);
 	if (nerrf_conf_load(argc, argv, "exporter", longopts, false, &ca, err, sizeof(err)) != 0) {
-		fprintf(stderr, "nerrf-exporter: %s\n", err);
+		log_warnx("%s", err);
 		return 1;
 	}
 	rv = parse_args(&ca, &o);
@@ -372,12 +370,12 @@ int main(int argc, char **argv)
 				 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_TIMEOUT_S,
 				 MHD_OPTION_END);
 	if (!httpd) {
-		fprintf(stderr, "nerrf-exporter: libmicrohttpd could not start on %s (see its "
-			"message above)\n", o.listen);
+		log_warnx("libmicrohttpd could not start on %s (see its "
+			"message above)", o.listen);
 		close(lfd);
 		goto out;
 	}
-	fprintf(stderr, "nerrf-exporter: serving http://%s/metrics from %s\n", o.listen, o.url);
+	log_warnx("serving http://%s/metrics from %s", o.listen, o.url);
 	nerrf_notify_ready("serving http://%s/metrics", o.listen);
 
 	uint64_t received_then = 0;
@@ -392,14 +390,14 @@ int main(int argc, char **argv)
 		}
 		if (reload) {
 			reload = 0;
-			fprintf(stderr, "nerrf-exporter: SIGHUP: nothing to reload; --listen, --url "
-				"and --stats-interval take a restart\n");
+			log_warnx("SIGHUP: nothing to reload; --listen, --url "
+				"and --stats-interval take a restart");
 		}
 		rv = nng_recvmsg(sock, &m, 0);
 		if (rv == NNG_ETIMEDOUT)
 			continue;
 		if (rv != 0) {
-			fprintf(stderr, "nerrf-exporter: receiving from %s failed: %s\n", o.url,
+			log_warnx("receiving from %s failed: %s", o.url,
 				nng_strerror(rv));
 			goto out;
 		}

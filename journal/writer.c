@@ -32,6 +32,7 @@
 #include <liburing.h>
 
 #include "nerrf_journal.h"
+#include "nerrf_log.h"
 #include "nerrf_time.h"
 
 #define QUEUE_DEPTH 256
@@ -167,8 +168,8 @@ static void seg_put(struct nerrf_journal *j, struct seg *s)
 		return;
 	if (s->size > s->good_end) {
 		if (ftruncate(s->fd, (off_t)s->good_end) != 0 || cut_index(s) != 0)
-			fprintf(stderr, "nerrf-publisher: journal: cannot cut segment %020" PRIu64
-				" back to its last whole record: %s; the next start will\n",
+			log_warnx("journal: cannot cut segment %020" PRIu64
+				" back to its last whole record: %s; the next start will",
 				s->first_seq, strerror(errno));
 		s->size = s->good_end;
 	}
@@ -187,9 +188,9 @@ static void fail(struct nerrf_journal *j, int err)
 {
 	if (!j->episode) {
 		j->episode = true;
-		fprintf(stderr, "nerrf-publisher: journal paused: a write to %s failed: %s; publishing "
+		log_warnx("journal paused: a write to %s failed: %s; publishing "
 			"continues, batches not journaled are counted in journal_dropped; "
-			"retrying every second%s\n",
+			"retrying every second%s",
 			j->o.dir, strerror(err),
 			err == ENOSPC ? " (free space on that file system)" : "");
 		j->dropped_at_pause = j->st.dropped;
@@ -302,8 +303,8 @@ static void write_stage(struct nerrf_journal *j)
 		atomic_store_explicit(&j->completed, op->seq, memory_order_release);
 		if (j->episode) {
 			j->episode = false;
-			fprintf(stderr, "nerrf-publisher: journal resumed; %" PRIu64 " batches "
-				"were not journaled meanwhile (journal_dropped)\n",
+			log_warnx("journal resumed; %" PRIu64 " batches "
+				"were not journaled meanwhile (journal_dropped)",
 				j->st.dropped - j->dropped_at_pause);
 		}
 	} else if (op->nrec) {
@@ -493,8 +494,8 @@ void nerrf_journal_poll(struct nerrf_journal *j)
 		j->istage = NULL;
 		if (s->size > s->good_end &&
 		    (ftruncate(s->fd, (off_t)s->good_end) != 0 || cut_index(s) != 0))
-			fprintf(stderr, "nerrf-publisher: journal: cannot cut back to the last "
-				"whole record: %s; the next start will\n", strerror(errno));
+			log_warnx("journal: cannot cut back to the last "
+				"whole record: %s; the next start will", strerror(errno));
 		s->size = s->good_end;
 		s->nidx = s->idx_queued;
 		j->failing = false;
@@ -590,9 +591,9 @@ static int64_t recover_seg(struct nerrf_journal *j, const struct nerrf_jseg *g, 
 	}
 	if (rv != NERRF_JREAD_END) {
 		uint64_t cut = (uint64_t)st.st_size - rd.off;
-		fprintf(stderr, "nerrf-publisher: journal: %s: %s at offset %" PRIu64 "; cut the "
+		log_warnx("journal: %s: %s at offset %" PRIu64 "; cut the "
 			"%" PRIu64 " bytes from there (left by a crash or a full disk; "
-			"counted), they are never served\n",
+			"counted), they are never served",
 			g->name, rd.why, rd.off, cut);
 		if (ftruncate(s->fd, (off_t)rd.off) != 0) {
 			free(v);

@@ -27,6 +27,7 @@
 
 #include "journal.h"
 #include "nerrf_conf.h"
+#include "nerrf_log.h"
 #include "nerrf_notify.h"
 #include "nerrf_opt.h"
 #include "nerrf_parse.h"
@@ -149,9 +150,8 @@ static struct pub_tail tail_of(const struct counters *c, const struct nerrf_ring
 static void send_failed(struct counters *c, int rv)
 {
 	if (c->publish_errors++ == 0)
-		fprintf(stderr,
-			"nerrf-publisher: send failed: %s (counted in publisher_publish_errors; "
-			"further failures are only counted)\n",
+		log_warnx("send failed: %s (counted in publisher_publish_errors; "
+			"further failures are only counted)",
 			nng_strerror(rv));
 }
 
@@ -235,10 +235,9 @@ static nng_msg *frame_record(struct nerrf_ring_cons *r2, const void *rec, size_t
 			     c);
 	}
 	if (c->malformed++ == 0)
-		fprintf(stderr,
-			"nerrf-publisher: skipped a malformed ring #2 record (%zu bytes; counted "
+		log_warnx("skipped a malformed ring #2 record (%zu bytes; counted "
 			"in ring2_malformed, further ones are only counted); the encoder and "
-			"publisher may be from different builds: rebuild both\n",
+			"publisher may be from different builds: rebuild both",
 			len);
 	return NULL;
 }
@@ -278,11 +277,11 @@ static int start_listener(nng_socket s, const char *url, int ipc_mode, nng_tls_c
 	if (rv == 0)
 		rv = nng_listener_start(l, 0);
 	if (rv != 0) {
-		fprintf(stderr, "nerrf-publisher: cannot listen on %s: %s; %s\n", url,
+		log_warnx("cannot listen on %s: %s; %s", url,
 			nng_strerror(rv), listen_hint(rv));
 		return -1;
 	}
-	fprintf(stderr, "nerrf-publisher: listening on %s\n", url);
+	log_warnx("listening on %s", url);
 	return 0;
 }
 
@@ -309,8 +308,8 @@ static int add_listen_list(struct opts *o, const char *s, bool bare_is_tcp, char
 			u = malloc(strlen(t) + 7);
 			if (u) {
 				sprintf(u, "tcp://%s", t);
-				fprintf(stderr, "nerrf-publisher: warning: TRACKER_LISTEN_ADDR %s is "
-					"taken as %s, unencrypted; prefer NERRF_LISTEN=tls+tcp://%s\n",
+				log_warnx("warning: TRACKER_LISTEN_ADDR %s is "
+					"taken as %s, unencrypted; prefer NERRF_LISTEN=tls+tcp://%s",
 					t, u, t);
 			}
 		} else {
@@ -423,31 +422,31 @@ static int check_network(const struct opts *o)
 		case NERRF_URL_TLS:
 			tls = true;
 			if (!o->tls.ca)
-				fprintf(stderr, "nerrf-publisher: warning: %s without --tls-ca: "
+				log_warnx("warning: %s without --tls-ca: "
 					"subscribers are not authenticated, anyone who reaches it "
-					"reads every event\n", url);
+					"reads every event", url);
 			break;
 		case NERRF_URL_PLAIN:
 			if (nerrf_host_is_loopback(nerrf_url_host(url, host, sizeof(host))))
 				break;
 			if (!o->insecure_tcp) {
-				fprintf(stderr, "nerrf-publisher: refusing %s: plain tcp to a "
+				log_warnx("refusing %s: plain tcp to a "
 					"non-loopback address is neither authenticated nor "
 					"encrypted; listen on tls+tcp:// with --tls-cert, --tls-key "
-					"and --tls-ca, or pass --insecure-tcp\n", url);
+					"and --tls-ca, or pass --insecure-tcp", url);
 				return -1;
 			}
-			fprintf(stderr, "nerrf-publisher: warning: --insecure-tcp: %s is "
+			log_warnx("warning: --insecure-tcp: %s is "
 				"unauthenticated and unencrypted, anyone who reaches it reads every "
-				"event\n", url);
+				"event", url);
 			break;
 		case NERRF_URL_LOCAL:
 			break;
 		}
 	}
 	if (!tls && (o->tls.cert || o->tls.key || o->tls.ca))
-		fprintf(stderr, "nerrf-publisher: warning: --tls-cert, --tls-key and --tls-ca "
-			"apply to tls+tcp:// addresses, and none is configured\n");
+		log_warnx("warning: --tls-cert, --tls-key and --tls-ca "
+			"apply to tls+tcp:// addresses, and none is configured");
 	return 0;
 }
 
@@ -474,18 +473,18 @@ static int parse_args(const struct nerrf_conf_argv *ca, struct opts *o)
 		return -1;
 	}
 	if (rc == -3) {
-		fprintf(stderr, "nerrf-publisher: %s\n", err);
+		log_warnx("%s", err);
 		return -1;
 	}
 	const char *env;
 	if (o->nlisten == 0 && (env = getenv("NERRF_LISTEN")) && *env &&
 	    add_listen_list(o, env, false, err, sizeof(err)) != 0) {
-		fprintf(stderr, "nerrf-publisher: NERRF_LISTEN: %s\n", err);
+		log_warnx("NERRF_LISTEN: %s", err);
 		return -1;
 	}
 	if (o->nlisten == 0 && (env = getenv("TRACKER_LISTEN_ADDR")) && *env &&
 	    add_listen_list(o, env, true, err, sizeof(err)) != 0) {
-		fprintf(stderr, "nerrf-publisher: TRACKER_LISTEN_ADDR: %s\n", err);
+		log_warnx("TRACKER_LISTEN_ADDR: %s", err);
 		return -1;
 	}
 	if (o->nlisten == 0) {
@@ -497,9 +496,9 @@ static int parse_args(const struct nerrf_conf_argv *ca, struct opts *o)
 	}
 	return check_network(o);
 bad:
-	fprintf(stderr, "nerrf-publisher: %s\n", err);
+	log_warnx("%s", err);
 	nerrf_conf_origin(ca, optind, "publisher", err, sizeof(err));
-	fprintf(stderr, "nerrf-publisher: the value above is from %s\n", err);
+	log_warnx("the value above is from %s", err);
 	return -1;
 }
 
@@ -559,7 +558,7 @@ static void reload_conf(int argc, char **argv, nng_socket sock, struct opts *o)
 	int rv;
 
 	if (nerrf_conf_load(argc, argv, "publisher", longopts, false, &next, err, sizeof(err)) != 0) {
-		fprintf(stderr, "nerrf-publisher: %s\n", err);
+		log_warnx("%s", err);
 		goto invalid;
 	}
 	if (parse_args(&next, &n) != 0) {
@@ -571,8 +570,8 @@ static void reload_conf(int argc, char **argv, nng_socket sock, struct opts *o)
 			      live_keys) > 0 && n.sendbuf != o->sendbuf) {
 		/* nng resizes every subscriber's queue; a shorter one drops its oldest (a gap) */
 		if ((rv = nng_socket_set_int(sock, NNG_OPT_SENDBUF, n.sendbuf)) != 0)
-			fprintf(stderr, "nerrf-publisher: reload: --sendbuf %d: %s; the queues keep "
-				"%d messages\n", n.sendbuf, nng_strerror(rv), o->sendbuf);
+			log_warnx("reload: --sendbuf %d: %s; the queues keep "
+				"%d messages", n.sendbuf, nng_strerror(rv), o->sendbuf);
 		else
 			o->sendbuf = n.sendbuf;
 	}
@@ -581,8 +580,8 @@ static void reload_conf(int argc, char **argv, nng_socket sock, struct opts *o)
 	cur = next;
 	return;
 invalid:
-	fprintf(stderr, "nerrf-publisher: reload: the configuration is invalid (above): the one "
-		"in force stays; fix it and send SIGHUP again\n");
+	log_warnx("reload: the configuration is invalid (above): the one "
+		"in force stays; fix it and send SIGHUP again");
 }
 
 /* Each loop went round: systemd's watchdog is petted from here alone. */
@@ -642,12 +641,12 @@ static struct nerrf_ring_cons *attach_ring2(const char *path, nng_socket s, stru
 		if (rv == 0)
 			return r;
 		if (rv != -EAGAIN && rv != -EBUSY) {
-			fprintf(stderr, "nerrf-publisher: cannot attach to ring #2 at %s: %s%s%s\n",
+			log_warnx("cannot attach to ring #2 at %s: %s%s%s",
 				path, nerrf_ring_strerror(rv), msg ? "; " : "", msg ? msg : "");
 			return NULL;
 		}
 		if (!told)
-			fprintf(stderr, "nerrf-publisher: waiting for ring #2 at %s: %s\n", path,
+			log_warnx("waiting for ring #2 at %s: %s", path,
 				msg);
 		told = true;
 		if (c->journal)
@@ -677,12 +676,13 @@ int main(int argc, char **argv)
 	struct nerrf_ratelimit corrupt_log = {0};
 	int ret = 1, rv;
 
+	log_init("nerrf-publisher", false);
 	struct sigaction sa = {.sa_handler = on_signal};
 	/* first: a SIGHUP while we start must not end us */
 	sigaction(SIGHUP, &sa, NULL);
 	nerrf_opt_longopts(table, longopts);
 	if (nerrf_conf_load(argc, argv, "publisher", longopts, false, ca, err, sizeof(err)) != 0) {
-		fprintf(stderr, "nerrf-publisher: %s\n", err);
+		log_warnx("%s", err);
 		goto out;
 	}
 	rv = parse_args(ca, &o);
@@ -697,7 +697,7 @@ int main(int argc, char **argv)
 	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", o.rundir, NERRF_RING2_NAME) >=
 	    sizeof(path)) {
-		fprintf(stderr, "nerrf-publisher: --rundir is too long\n");
+		log_warnx("--rundir is too long");
 		goto out;
 	}
 
@@ -706,7 +706,7 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 
 	if ((rv = nng_pub0_open(&sock)) != 0) {
-		fprintf(stderr, "nerrf-publisher: cannot open an nng pub socket: %s\n",
+		log_warnx("cannot open an nng pub socket: %s",
 			nng_strerror(rv));
 		goto out;
 	}
@@ -714,7 +714,7 @@ int main(int argc, char **argv)
 	if ((rv = nng_socket_set_int(sock, NNG_OPT_SENDBUF, o.sendbuf)) != 0 ||
 	    (rv = nng_pipe_notify(sock, NNG_PIPE_EV_ADD_POST, on_pipe, NULL)) != 0 ||
 	    (rv = nng_pipe_notify(sock, NNG_PIPE_EV_REM_POST, on_pipe, NULL)) != 0) {
-		fprintf(stderr, "nerrf-publisher: cannot configure the nng socket: %s\n",
+		log_warnx("cannot configure the nng socket: %s",
 			nng_strerror(rv));
 		goto out;
 	}
@@ -723,7 +723,7 @@ int main(int argc, char **argv)
 		if (nerrf_url_kind(o.listen[i]) != NERRF_URL_TLS)
 			continue;
 		if (nerrf_tls_config(&tls, true, &o.tls, err, sizeof(err)) != 0) {
-			fprintf(stderr, "nerrf-publisher: %s\n", err);
+			log_warnx("%s", err);
 			goto out;
 		}
 	}
@@ -733,7 +733,7 @@ int main(int argc, char **argv)
 	if (!o.journal.off) {
 		char url[4200];
 		if (nerrf_journal_open(&o.journal.j, &c.journal, err, sizeof(err)) != 0) {
-			fprintf(stderr, "nerrf-publisher: %s\n", err);
+			log_warnx("%s", err);
 			goto out;
 		}
 		/* publisher_seq names a batch for as long as the journal keeps it. */
@@ -742,12 +742,12 @@ int main(int argc, char **argv)
 		if (replay_start(o.journal.replay_url ? o.journal.replay_url : url, o.ipc_mode,
 				 o.journal.j.dir, c.journal) != 0)
 			goto out;
-		fprintf(stderr, "nerrf-publisher: journal %s, continuing after publisher_seq %llu\n",
+		log_warnx("journal %s, continuing after publisher_seq %llu",
 			o.journal.j.dir, (unsigned long long)c.publisher_seq);
 	}
 	/* after the journal's io_uring and the replay thread exist: the filter binds every thread */
 	if (pub_sandbox(err, sizeof(err)) != 0) {
-		fprintf(stderr, "nerrf-publisher: %s\n", err);
+		log_warnx("%s", err);
 		goto out;
 	}
 	c.notified_seq = c.publisher_seq;
@@ -768,14 +768,14 @@ int main(int argc, char **argv)
 		notify_alive(&c, "held for a first subscriber (--start-grace)");
 		usleep(10 * 1000);
 	}
-	fprintf(stderr, "nerrf-publisher: publishing %s\n", path);
+	log_warnx("publishing %s", path);
 
 	while (!stop) {
 		size_t len;
 		int e = publish_pass(sock, r2, &c);
 
 		if (e == -NERRF_RING_EVERSION) {
-			fprintf(stderr, "nerrf-publisher: ring #2: %s\n",
+			log_warnx("ring #2: %s",
 				nerrf_ring_cons_corruption(r2));
 			goto out;
 		}
@@ -783,10 +783,9 @@ int main(int argc, char **argv)
 			size_t lost = nerrf_ring_resync(r2);
 			uint64_t held;
 			if (nerrf_ratelimit(&corrupt_log, nerrf_mono_ns(), &held))
-				fprintf(stderr,
-					"nerrf-publisher: ring #2 is corrupt (%s); skipped %zu bytes "
+				log_warnx("ring #2 is corrupt (%s); skipped %zu bytes "
 					"and resynchronised (counted in ring2_corrupt_resets and "
-					"ring2_corrupt_bytes; %llu more reports held back)\n",
+					"ring2_corrupt_bytes; %llu more reports held back)",
 					nerrf_ring_cons_corruption(r2), lost,
 					(unsigned long long)held);
 			continue;
@@ -798,8 +797,8 @@ int main(int argc, char **argv)
 		if (nerrf_ring_producer_gone(r2) && !nerrf_ring_peek(r2, &len, &e) && !e) {
 			ring2_stats(r2, &c, &c.r2_base);
 			nerrf_ring_cons_close(r2);
-			fprintf(stderr, "nerrf-publisher: the encoder went away; ring #2 drained, "
-				"waiting for the next one\n");
+			log_warnx("the encoder went away; ring #2 drained, "
+				"waiting for the next one");
 			if (!(r2 = attach_ring2(path, sock, &c)))
 				break;
 			continue;
@@ -824,7 +823,7 @@ int main(int argc, char **argv)
 		 */
 		rv = nerrf_ring_wait(r2, c.journal && nerrf_journal_busy(c.journal) ? 50 : 250);
 		if (rv != 0 && rv != -ETIMEDOUT && rv != -EINTR) {
-			fprintf(stderr, "nerrf-publisher: waiting on ring #2 failed: %s\n",
+			log_warnx("waiting on ring #2 failed: %s",
 				strerror(-rv));
 			goto out;
 		}

@@ -18,6 +18,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 
 #include "journal.h"
+#include "nerrf_log.h"
 #include "replay_serve.h"
 #include "trace.pb-c.h"
 
@@ -74,7 +75,7 @@ int replay_start(const char *url, int ipc_mode, const char *dir, struct nerrf_jo
 	journal = j;
 	dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0) {
-		fprintf(stderr, "nerrf-publisher: replay: cannot open %s: %s\n", dir,
+		log_warnx("replay: cannot open %s: %s", dir,
 			strerror(errno));
 		return -1;
 	}
@@ -85,18 +86,17 @@ int replay_start(const char *url, int ipc_mode, const char *dir, struct nerrf_jo
 	    (strncmp(url, "ipc://", 6) == 0 &&
 	     (rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, ipc_mode)) != 0) ||
 	    (rv = nng_listener_start(l, 0)) != 0) {
-		fprintf(stderr,
-			"nerrf-publisher: cannot serve replay on %s: %s; choose another address "
-			"with --replay-listen, or run with --no-journal\n",
+		log_warnx("cannot serve replay on %s: %s; choose another address "
+			"with --replay-listen, or run with --no-journal",
 			url, nng_strerror(rv));
 		return -1;
 	}
 	if (pthread_create(&thread, NULL, run, NULL) != 0) {
-		fprintf(stderr, "nerrf-publisher: cannot start the replay thread\n");
+		log_warnx("cannot start the replay thread");
 		return -1;
 	}
 	running = true;
-	fprintf(stderr, "nerrf-publisher: serving replay on %s\n", url);
+	log_warnx("serving replay on %s", url);
 	return 0;
 }
 

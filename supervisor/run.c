@@ -38,6 +38,7 @@
 #include <unistd.h>
 
 #include "nerrf_journal.h"
+#include "nerrf_log.h"
 #include "nerrf_notify.h"
 #include "nerrf_wire.h"
 #include "supervisor.h"
@@ -93,7 +94,7 @@ struct run_opts {
 static int push_arg(struct stage *s, const char *a)
 {
 	if (s->argc + 1 >= MAX_ARGS) {
-		fprintf(stderr, "nerrf run: too many arguments for %s\n", s->name);
+		log_warnx("too many arguments for %s", s->name);
 		return -1;
 	}
 	s->argv[s->argc++] = (char *)a;
@@ -139,9 +140,8 @@ static int find_stage(const char *self_dir, const char *name, char *out, size_t 
 		snprintf(out, len, "%s/nerrf-%s", libexec, name);
 		if (access(out, X_OK) == 0)
 			return 0;
-		fprintf(stderr,
-			"nerrf run: %s is not an executable file: set NERRF_LIBEXEC to the "
-			"directory holding the nerrf-* stage binaries\n",
+		log_warnx("%s is not an executable file: set NERRF_LIBEXEC to the "
+			"directory holding the nerrf-* stage binaries",
 			out);
 		return -1;
 	}
@@ -154,9 +154,8 @@ static int find_stage(const char *self_dir, const char *name, char *out, size_t 
 	snprintf(out, len, "%s/nerrf-%s", NERRF_INSTALL_LIBEXEC, name);
 	if (access(out, X_OK) == 0)
 		return 0;
-	fprintf(stderr,
-		"nerrf run: cannot find nerrf-%s beside %s, in %s/../%s or in %s: build it "
-		"(ninja -C build) or set NERRF_LIBEXEC to where it is installed\n",
+	log_warnx("cannot find nerrf-%s beside %s, in %s/../%s or in %s: build it "
+		"(ninja -C build) or set NERRF_LIBEXEC to where it is installed",
 		name, self_dir, self_dir, name, NERRF_INSTALL_LIBEXEC);
 	return -1;
 }
@@ -187,7 +186,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o, struct stage *st
 			if (strcmp(a, with_value[k]) != 0)
 				continue;
 			if (i + 1 == argc) {
-				fprintf(stderr, "nerrf run: %s needs a value\n", a);
+				log_warnx("%s needs a value", a);
 				return -1;
 			}
 			v = argv[++i];
@@ -217,7 +216,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o, struct stage *st
 				return -1;
 		} else if (strcmp(a, "--listen") == 0) {
 			if (o->nlisten == 16) {
-				fprintf(stderr, "nerrf run: at most 16 --listen addresses\n");
+				log_warnx("at most 16 --listen addresses");
 				return -1;
 			}
 			o->listen[o->nlisten++] = v;
@@ -237,8 +236,7 @@ static int parse_run(int argc, char **argv, struct run_opts *o, struct stage *st
 			    push_arg(&st[COLLECTOR], argv[++i]))
 				return -1;
 		} else if (strcmp(a, "--") != 0) {
-			fprintf(stderr,
-				"nerrf run: unexpected argument '%s' (see nerrf run --help)\n", a);
+			log_warnx("unexpected argument '%s' (see nerrf run --help)", a);
 			return -1;
 		}
 	}
@@ -251,15 +249,15 @@ static bool trusted_dir(int fd, const char *at, uid_t uid, const char *dir, cons
 	struct stat sb;
 
 	if (fstat(fd, &sb) != 0) {
-		fprintf(stderr, "nerrf run: %s %s: cannot stat %s: %s\n", opt, dir, at,
+		log_warnx("%s %s: cannot stat %s: %s", opt, dir, at,
 			strerror(errno));
 		return false;
 	}
 	if ((sb.st_uid != 0 && sb.st_uid != uid) ||
 	    ((sb.st_mode & 022) && !(sb.st_mode & S_ISVTX))) {
-		fprintf(stderr, "nerrf run: %s %s: %s on its way is owned by uid %u with mode %04o: "
+		log_warnx("%s %s: %s on its way is owned by uid %u with mode %04o: "
 			"another user could swap the directory root works in; choose a %s under "
-			"directories that only root can change (such as /run)\n", opt, dir, at,
+			"directories that only root can change (such as /run)", opt, dir, at,
 			(unsigned)sb.st_uid, (unsigned)(sb.st_mode & 07777), opt);
 		return false;
 	}
@@ -284,7 +282,7 @@ static int open_parent(const char *dir, uid_t uid, const char *opt, char *leaf, 
 	while (n > 1 && dir[n - 1] == '/')
 		n--;
 	if (n == 0 || n >= sizeof(path)) {
-		fprintf(stderr, "nerrf run: %s '%s': not a directory name\n", opt, dir);
+		log_warnx("%s '%s': not a directory name", opt, dir);
 		return -1;
 	}
 	memcpy(path, dir, n);
@@ -293,7 +291,7 @@ static int open_parent(const char *dir, uid_t uid, const char *opt, char *leaf, 
 	const char *name = slash ? slash + 1 : path;
 	if (!*name || strcmp(name, ".") == 0 || strcmp(name, "..") == 0 ||
 	    strlen(name) >= leaflen) {
-		fprintf(stderr, "nerrf run: %s '%s': name the directory itself, not / . or ..\n",
+		log_warnx("%s '%s': name the directory itself, not / . or ..",
 			opt, dir);
 		return -1;
 	}
@@ -301,8 +299,8 @@ static int open_parent(const char *dir, uid_t uid, const char *opt, char *leaf, 
 	if (slash)
 		*slash = '\0';
 	if (!realpath(!slash ? "." : path[0] ? path : "/", real)) {
-		fprintf(stderr, "nerrf run: %s %s: its parent does not resolve (%s); create it or "
-			"choose another %s\n", opt, dir, strerror(errno), opt);
+		log_warnx("%s %s: its parent does not resolve (%s); create it or "
+			"choose another %s", opt, dir, strerror(errno), opt);
 		return -1;
 	}
 	int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -315,8 +313,8 @@ static int open_parent(const char *dir, uid_t uid, const char *opt, char *leaf, 
 		close(fd);
 		fd = nfd;
 		if (fd < 0) {
-			fprintf(stderr, "nerrf run: %s %s: cannot open %s (%s): it changed since it "
-				"was resolved, or is not a directory\n", opt, dir, at,
+			log_warnx("%s %s: cannot open %s (%s): it changed since it "
+				"was resolved, or is not a directory", opt, dir, at,
 				strerror(errno));
 			return -1;
 		}
@@ -345,9 +343,8 @@ static int make_rundir(const char *dir, uid_t uid, gid_t gid, const char *opt)
 	if (pfd < 0)
 		return -1;
 	if (mkdirat(pfd, leaf, 0700) != 0 && errno != EEXIST) {
-		fprintf(stderr,
-			"nerrf run: cannot create %s: %s; create its parent or choose "
-			"another %s\n",
+		log_warnx("cannot create %s: %s; create its parent or choose "
+			"another %s",
 			dir, strerror(errno), opt);
 		close(pfd);
 		return -1;
@@ -355,24 +352,22 @@ static int make_rundir(const char *dir, uid_t uid, gid_t gid, const char *opt)
 	fd = openat(pfd, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	close(pfd);
 	if (fd < 0 || fstat(fd, &sb) != 0) {
-		fprintf(stderr,
-			"nerrf run: %s is not a directory (%s): remove it or choose another "
-			"%s; a symlink there is refused\n",
+		log_warnx("%s is not a directory (%s): remove it or choose another "
+			"%s; a symlink there is refused",
 			dir, strerror(errno), opt);
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	if (sb.st_uid != 0 && sb.st_uid != uid) {
-		fprintf(stderr,
-			"nerrf run: %s belongs to uid %u, neither root nor the stage user: "
-			"refusing to take it over; remove it or choose another %s\n",
+		log_warnx("%s belongs to uid %u, neither root nor the stage user: "
+			"refusing to take it over; remove it or choose another %s",
 			dir, (unsigned)sb.st_uid, opt);
 		close(fd);
 		return -1;
 	}
 	if (fchown(fd, uid, gid) != 0 || fchmod(fd, 0770) != 0) {
-		fprintf(stderr, "nerrf run: cannot hand %s to the stage user: %s\n", dir,
+		log_warnx("cannot hand %s to the stage user: %s", dir,
 			strerror(errno));
 		close(fd);
 		return -1;
@@ -397,8 +392,8 @@ static int notify_open(void)
 	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) != 0 ||
 	    bind(fd, (struct sockaddr *)&a, (socklen_t)(offsetof(struct sockaddr_un, sun_path) +
 							 (size_t)n)) != 0) {
-		fprintf(stderr, "nerrf run: warning: no socket for the stages' readiness (%s); "
-			"a stage failing in its first %d s counts as a setup error\n",
+		log_warnx("warning: no socket for the stages' readiness (%s); "
+			"a stage failing in its first %d s counts as a setup error",
 			strerror(errno), STARTUP_FAIL_MS / 1000);
 		if (fd >= 0)
 			close(fd);
@@ -444,7 +439,7 @@ static pid_t start_stage(struct stage *s, uid_t uid, gid_t gid, const char *user
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
-		fprintf(stderr, "nerrf run: cannot fork %s: %s\n", s->name, strerror(errno));
+		log_warnx("cannot fork %s: %s", s->name, strerror(errno));
 		return -1;
 	}
 	if (pid > 0) {
@@ -465,7 +460,7 @@ static pid_t start_stage(struct stage *s, uid_t uid, gid_t gid, const char *user
 	if (!s->privileged) {
 		if (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
 		    setresuid(uid, uid, uid) != 0 || prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-			fprintf(stderr, "nerrf run: cannot drop %s to user %s: %s\n", s->name, user,
+			log_warnx("cannot drop %s to user %s: %s", s->name, user,
 				strerror(errno));
 			_exit(126);
 		}
@@ -476,7 +471,7 @@ static pid_t start_stage(struct stage *s, uid_t uid, gid_t gid, const char *user
 		_exit(0);
 	sigprocmask(SIG_SETMASK, oldmask, NULL);
 	execv(s->path, s->argv);
-	fprintf(stderr, "nerrf run: cannot execute %s as %s: %s%s\n", s->path,
+	log_warnx("cannot execute %s as %s: %s%s", s->path,
 		s->privileged ? "root" : user, strerror(errno),
 		errno == EACCES ? " (the stage user needs read and search access to the build "
 				  "tree: chmod o+rX along its path, or use --user)"
@@ -500,8 +495,8 @@ static void unpin(struct stage *c)
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status) != 0)
-		fprintf(stderr, "nerrf run: removing the collector's pinned programs failed: run "
-			"%s --cleanup --rundir <rundir> by hand\n", c->path);
+		log_warnx("removing the collector's pinned programs failed: run "
+			"%s --cleanup --rundir <rundir> by hand", c->path);
 }
 
 static void describe_exit(const struct stage *s, int status, char *buf, size_t len)
@@ -543,7 +538,7 @@ static void stop_all(struct stage *st, const sigset_t *set)
 	}
 	for (int i = 0; i < NSTAGES; i++) {
 		if (st[i].pid > 0) {
-			fprintf(stderr, "nerrf run: %s did not stop within %d s; killing it\n",
+			log_warnx("%s did not stop within %d s; killing it",
 				st[i].name, STOP_GRACE_MS / 1000);
 			kill(st[i].pid, SIGKILL);
 			waitpid(st[i].pid, NULL, 0);
@@ -569,6 +564,7 @@ int cmd_run(int argc, char **argv)
 	sigset_t set, oldmask;
 	int ret = 1, notify_fd = -1;
 
+	log_init("nerrf run", false);
 	/* argv[0] of each stage first; the options parse appends after the fixed ones. */
 	for (int i = 0; i < NSTAGES; i++)
 		push_arg(&st[i], st[i].path);
@@ -596,9 +592,8 @@ int cmd_run(int argc, char **argv)
 		st[i].argv[rundir_at] = (char *)o.rundir;
 
 	if (geteuid() != 0) {
-		fprintf(stderr,
-			"nerrf run: must run as root: the collector loads BPF programs "
-			"(try: sudo %s run ...)\n",
+		log_warnx("must run as root: the collector loads BPF programs "
+			"(try: sudo %s run ...)",
 			argv[0]);
 		return 1;
 	}
@@ -609,27 +604,27 @@ int cmd_run(int argc, char **argv)
 		 */
 		o.user = getpwnam("nerrf") ? "nerrf" : "nobody";
 		if (strcmp(o.user, "nobody") == 0)
-			fprintf(stderr, "nerrf run: no 'nerrf' account, running the stages as "
-				"nobody; create one with: systemd-sysusers systemd/nerrf.sysusers\n");
+			log_warnx("no 'nerrf' account, running the stages as "
+				"nobody; create one with: systemd-sysusers systemd/nerrf.sysusers");
 	}
 	st[COLLECTOR].argv[rundir_at + 2] = (char *)o.user;
 	struct passwd *pw = getpwnam(o.user);
 	if (!pw) {
-		fprintf(stderr, "nerrf run: no user '%s': create it or choose one with --user\n",
+		log_warnx("no user '%s': create it or choose one with --user",
 			o.user);
 		return 1;
 	}
 	uid_t uid = pw->pw_uid;
 	gid_t gid = pw->pw_gid;
 	if (uid == 0) {
-		fprintf(stderr, "nerrf run: --user %s is root: choose an unprivileged user\n",
+		log_warnx("--user %s is root: choose an unprivileged user",
 			o.user);
 		return 1;
 	}
 
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n <= 0) {
-		fprintf(stderr, "nerrf run: cannot read /proc/self/exe: %s\n", strerror(errno));
+		log_warnx("cannot read /proc/self/exe: %s", strerror(errno));
 		return 1;
 	}
 	self[n] = '\0';
@@ -677,8 +672,8 @@ int cmd_run(int argc, char **argv)
 		    make_rundir(state, uid, gid, "--forward-arg --state-dir=DIR") != 0)
 			return 1;
 		if (!o.journal)
-			fprintf(stderr, "nerrf run: warning: --forward with --no-journal: batches "
-				"the broker misses during an outage cannot be sent again\n");
+			log_warnx("warning: --forward with --no-journal: batches "
+				"the broker misses during an outage cannot be sent again");
 		if (push_arg(&st[FORWARDER], "--nats") || push_arg(&st[FORWARDER], o.forward) ||
 		    push_arg(&st[FORWARDER], "--rundir") || push_arg(&st[FORWARDER], o.rundir) ||
 		    push_arg(&st[FORWARDER], "--url") || push_arg(&st[FORWARDER], urlbuf))
@@ -706,9 +701,8 @@ int cmd_run(int argc, char **argv)
 	for (int i = 0; i < NSTAGES; i++)
 		if (st[i].enabled && start_stage(&st[i], uid, gid, o.user, &oldmask) < 0)
 			goto stop;
-	fprintf(stderr,
-		"nerrf run: collector %d, encoder %d, publisher %d; rundir %s; Ctrl-C "
-		"stops\n",
+	log_warnx("collector %d, encoder %d, publisher %d; rundir %s; Ctrl-C "
+		"stops",
 		st[COLLECTOR].pid, st[ENCODER].pid, st[PUBLISHER].pid, o.rundir);
 
 	for (;;) {
@@ -723,8 +717,8 @@ int cmd_run(int argc, char **argv)
 		}
 		if (sig == SIGHUP) {
 			/* Each stage reloads its own section; the printer has none. */
-			fprintf(stderr, "nerrf run: SIGHUP: the stages read their configuration "
-				"again\n");
+			log_warnx("SIGHUP: the stages read their configuration "
+				"again");
 			for (int i = 0; i < NSTAGES; i++)
 				if (i != PRINTER && st[i].pid > 0)
 					kill(st[i].pid, SIGHUP);
@@ -754,9 +748,8 @@ int cmd_run(int argc, char **argv)
 						    ran >= STARTUP_FAIL_MS);
 			if (s->starts == 1 && !started && WIFEXITED(status) &&
 			    WEXITSTATUS(status) != 0) {
-				fprintf(stderr,
-					"nerrf run: %s at start; its message above says why. "
-					"Stopping.\n",
+				log_warnx("%s at start; its message above says why. "
+					"Stopping.",
 					what);
 				fatal = true;
 				continue;
@@ -767,7 +760,7 @@ int cmd_run(int argc, char **argv)
 					: (s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS
 									      : s->backoff_ms * 2);
 			s->restart_at_ms = nerrf_mono_ms() + s->backoff_ms;
-			fprintf(stderr, "nerrf run: %s; restarting it in %u ms\n", what,
+			log_warnx("%s; restarting it in %u ms", what,
 				s->backoff_ms);
 		}
 		if (fatal)
@@ -778,7 +771,7 @@ int cmd_run(int argc, char **argv)
 			    t >= st[i].restart_at_ms) {
 				st[i].restart_at_ms = 0;
 				if (start_stage(&st[i], uid, gid, o.user, &oldmask) > 0)
-					fprintf(stderr, "nerrf run: %s restarted (pid %d)\n",
+					log_warnx("%s restarted (pid %d)",
 						st[i].name, st[i].pid);
 				else
 					st[i].restart_at_ms = t + BACKOFF_MAX_MS;
