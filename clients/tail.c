@@ -21,6 +21,7 @@
 #include <nng/nng.h>
 #include <nng/protocol/pubsub0/sub.h>
 
+#include "arena.h"
 #include "nerrf.h"
 #include "nerrf_parse.h"
 #include "nerrf_wire.h"
@@ -188,7 +189,19 @@ static void check_gaps(const EventBatch *b, struct seen *s)
 	s->encoder_start_ns = b->encoder_start_ns;
 }
 
+/* Where a batch is decoded: the previous batch's memory, all of it reused. */
+static ProtobufCAllocator *batch_mem(void)
+{
+	static struct arena batch_arena;
+
+	if (!batch_arena.pa.alloc)
+		arena_init(&batch_arena);
+	arena_reset(&batch_arena);
+	return &batch_arena.pa;
+}
+
 /* Decodes and prints one batch; returns the events printed. */
+
 static long long tail_batch(const struct tail_opts *o, const uint8_t *pb, size_t len,
 			    struct seen *s, long long printed)
 {
@@ -209,7 +222,7 @@ static long long tail_batch(const struct tail_opts *o, const uint8_t *pb, size_t
 			s->dropped_events);
 		return 0;
 	}
-	EventBatch *eb = nerrf__trace__event_batch__unpack(NULL, len, pb);
+	EventBatch *eb = nerrf__trace__event_batch__unpack(batch_mem(), len, pb);
 	if (!eb) {
 		fprintf(stderr,
 			"nerrf tail: skipped an undecodable batch (%zu bytes); "
@@ -227,7 +240,6 @@ static long long tail_batch(const struct tail_opts *o, const uint8_t *pb, size_t
 			print_row(stdout, eb->events[i]);
 		n++;
 	}
-	nerrf__trace__event_batch__free_unpacked(eb, NULL);
 	return n;
 }
 
@@ -485,7 +497,7 @@ static int fleet_batch(void *arg, const char *host, const uint8_t *pb, size_t le
 			++fl->dropped);
 		return 0;
 	}
-	EventBatch *eb = nerrf__trace__event_batch__unpack(NULL, len, pb);
+	EventBatch *eb = nerrf__trace__event_batch__unpack(batch_mem(), len, pb);
 	if (!eb)
 		return 0;
 	for (size_t i = 0; i < eb->n_events && (!o->count || fl->printed < o->count); i++) {
@@ -500,7 +512,6 @@ static int fleet_batch(void *arg, const char *host, const uint8_t *pb, size_t le
 		}
 		fl->printed++;
 	}
-	nerrf__trace__event_batch__free_unpacked(eb, NULL);
 	return fflush(stdout) != 0 || ferror(stdout) || (o->count && fl->printed >= o->count);
 }
 
