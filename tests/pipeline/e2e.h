@@ -178,6 +178,28 @@ static inline bool e2e_is_probe(const struct e2e *e, const Nerrf__Trace__Event *
 }
 
 /*
+ * The next event batch on sub, skipping other topics; NULL once the
+ * monotonic clock passes end_ms (nerrf_mono_ms) or nerrf run has exited.
+ */
+static inline Nerrf__Trace__EventBatch *e2e_next_batch(const struct e2e *e, nng_socket sub,
+						       uint64_t end_ms)
+{
+	while (nerrf_mono_ms() < end_ms && pt_wait_exit(e->run, 0) < 0) {
+		nng_msg *m = pt_recv(sub, 200);
+		if (!m)
+			continue;
+		if (memcmp(nng_msg_body(m), NERRF_TOPIC_EVENTS, NERRF_TOPIC_LEN) != 0) {
+			nng_msg_free(m);
+			continue;
+		}
+		Nerrf__Trace__EventBatch *b = pt_decode_batch(m);
+		nng_msg_free(m);
+		return b;
+	}
+	return NULL;
+}
+
+/*
  * Waits until nsubs subscribers (events, plus one stats socket of our own)
  * are connected, lets the child probe, and waits until a probe event has
  * come through the whole pipeline; then lets the child work. Batches read
@@ -204,18 +226,7 @@ static inline void e2e_go(struct e2e *e, nng_socket events, unsigned nsubs)
 	nng_close(st);
 	CHECK(write(e->go_fd, "s", 1) == 1);
 
-	while (nerrf_mono_ms() < end) {
-		if (pt_wait_exit(e->run, 0) >= 0)
-			FAIL("nerrf run exited early: %s", pt_slurp(e->err));
-		nng_msg *m = pt_recv(events, 200);
-		if (!m)
-			continue;
-		if (memcmp(nng_msg_body(m), NERRF_TOPIC_EVENTS, NERRF_TOPIC_LEN) != 0) {
-			nng_msg_free(m);
-			continue;
-		}
-		Nerrf__Trace__EventBatch *b = pt_decode_batch(m);
-		nng_msg_free(m);
+	for (Nerrf__Trace__EventBatch *b; (b = e2e_next_batch(e, events, end));) {
 		e2e_account(e, b);
 		bool seen = false;
 		for (size_t i = 0; i < b->n_events; i++)
@@ -227,6 +238,8 @@ static inline void e2e_go(struct e2e *e, nng_socket events, unsigned nsubs)
 			return;
 		}
 	}
+	if (pt_wait_exit(e->run, 0) >= 0)
+		FAIL("nerrf run exited early: %s", pt_slurp(e->err));
 	FAIL("no probe event reached the subscriber within 30 s: %s", pt_slurp(e->err));
 }
 

@@ -114,13 +114,10 @@ int main(void)
 	      (unsigned long long)ok, NNAMES);
 
 	unsigned total = 0, xattrs = 0, execs = 0;
+	Nerrf__Trace__EventBatch *b;
 	for (uint64_t end = nerrf_mono_ms() + 20000;
-	     (total < 4 * NNAMES || !xattrs || !execs) && nerrf_mono_ms() < end;) {
-		nng_msg *m = pt_recv(e.sub, 200);
-		if (!m)
-			continue;
-		Nerrf__Trace__EventBatch *b = pt_decode_batch(m);
-		nng_msg_free(m);
+	     (total < 4 * NNAMES || !xattrs || !execs) &&
+	     (b = e2e_next_batch(&e, e.sub, end));) {
 		for (size_t k = 0; k < b->n_events; k++) {
 			const Nerrf__Trace__Event *ev = b->events[k];
 			int kind = !strncmp(ev->syscall, "open", 4) || !strcmp(ev->syscall, "creat") ? 0

@@ -144,13 +144,10 @@ int main(void)
 	e2e_go(&e, e.sub, 3);
 	CHECK(read(e.done_fd, &r, sizeof(r)) == sizeof(r) && r.ok, "the child's own connection failed");
 
+	Nerrf__Trace__EventBatch *b;
 	for (uint64_t end = nerrf_mono_ms() + 20000;
-	     !(connect_seen && close_seen && nends == NENDS) && nerrf_mono_ms() < end;) {
-		nng_msg *m = pt_recv(e.sub, 200);
-		if (!m)
-			continue;
-		Nerrf__Trace__EventBatch *b = pt_decode_batch(m);
-		nng_msg_free(m);
+	     !(connect_seen && close_seen && nends == NENDS) &&
+	     (b = e2e_next_batch(&e, e.sub, end));) {
 		for (size_t k = 0; k < b->n_events; k++) {
 			const Nerrf__Trace__Event *ev = b->events[k];
 			if (ev->pid != (uint32_t)e.child)

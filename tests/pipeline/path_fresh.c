@@ -132,12 +132,9 @@ int main(void)
 	CHECK(want.w[5].ino != want.w[4].ino);
 	CHECK(want.w[8].dev != want.w[7].dev);
 
-	for (uint64_t end = nerrf_mono_ms() + 20000; got < NW && nerrf_mono_ms() < end;) {
-		nng_msg *m = pt_recv(e.sub, 200);
-		if (!m)
-			continue;
-		Nerrf__Trace__EventBatch *b = pt_decode_batch(m);
-		nng_msg_free(m);
+	Nerrf__Trace__EventBatch *b;
+	for (uint64_t end = nerrf_mono_ms() + 20000;
+	     got < NW && (b = e2e_next_batch(&e, e.sub, end));) {
 		for (size_t k = 0; k < b->n_events; k++) {
 			const Nerrf__Trace__Event *ev = b->events[k];
 			if (strcmp(ev->syscall, "write") != 0 || ev->bytes < 1 || ev->bytes > NW)

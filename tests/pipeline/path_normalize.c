@@ -77,12 +77,9 @@ int main(void)
 	e2e_go(&e, e.sub, 1);
 	CHECK(read(e.done_fd, &ok, sizeof(ok)) == sizeof(ok) && ok == NOPS,
 	      "the child's operations: %llu of %d succeeded", (unsigned long long)ok, NOPS);
-	for (uint64_t end = nerrf_mono_ms() + 20000; got < NOPS && nerrf_mono_ms() < end;) {
-		nng_msg *m = pt_recv(e.sub, 200);
-		if (!m)
-			continue;
-		Nerrf__Trace__EventBatch *b = pt_decode_batch(m);
-		nng_msg_free(m);
+	Nerrf__Trace__EventBatch *b;
+	for (uint64_t end = nerrf_mono_ms() + 20000;
+	     got < NOPS && (b = e2e_next_batch(&e, e.sub, end));) {
 		for (size_t k = 0; k < b->n_events && got < NOPS; k++) {
 			const Nerrf__Trace__Event *ev = b->events[k];
 			const struct want *w = &want[got];
