@@ -100,12 +100,13 @@ static int parse_syscalls(void *p, const char *list, char *err, size_t errlen)
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	unsigned bit;
+} known[] = { { "inet", NERRF_NF_INET }, { "inet6", NERRF_NF_INET6 }, { "unix", NERRF_NF_UNIX } };
+
 static int parse_families(void *p, const char *list, char *err, size_t errlen)
 {
-	static const struct {
-		const char *name;
-		unsigned bit;
-	} known[] = { { "inet", NERRF_NF_INET }, { "inet6", NERRF_NF_INET6 }, { "unix", NERRF_NF_UNIX } };
 	unsigned *fams = &((struct opts *)p)->live.net_families;
 	char buf[64], *save = NULL;
 
@@ -235,6 +236,14 @@ static int parse_port(void *p, const char *arg, char *err, size_t errlen)
 	return 0;
 }
 
+/* An action of the command line, not a setting: --check-config does not show it. */
+static int opt_cleanup(void *p, const char *arg, char *err, size_t errlen)
+{
+	(void)arg, (void)err, (void)errlen;
+	((struct opts *)p)->cleanup = true;
+	return 0;
+}
+
 #define O struct opts
 /* The options; also the [collector] keys. */
 static const struct nerrf_opt table[] = {
@@ -264,7 +273,7 @@ static const struct nerrf_opt table[] = {
 	NOPT_FLAG("net-loopback", O, live.net_loopback),
 	NOPT_FLAG("verbose", O, verbose),
 	NOPT_FLAG("pin", O, pin),
-	NOPT_FLAG("cleanup", O, cleanup),
+	NOPT_ACTION("cleanup", opt_cleanup),
 	NOPT_HELP(usage),
 	NOPT_VERSION(PROG),
 	NOPT_FLAG("check-config", O, check),
@@ -348,32 +357,22 @@ static int read_opts(int dirfd, int argc, char **argv, struct opts *o, struct ne
 	return rc;
 }
 
-static const char *yes_no(bool b)
-{
-	return b ? "true" : "false";
-}
-
+/* The table's own kinds by nerrf_opt_print; the options parsed by our functions here. */
 void print_opts(const struct opts *o)
 {
 	printf("[collector]\n# changes at SIGHUP:");
 	for (const char *const *k = live_keys; *k; k++)
 		printf(" %s", *k);
-	printf("; the rest at a restart\nrundir = %s\nring1-size = %zu\nringbuf-size = %zu\n"
-	       "ring-mode = %04o\n", o->rundir, o->ring1_size, o->ringbuf_size, (unsigned)o->ring_mode);
-	if (o->ring_group)
-		printf("ring-group = %s\n", o->ring_group);
-	printf("user = %s\nsyscalls = ", o->user);
+	printf("; the rest at a restart\nrundir = %s\nsyscalls = ", o->rundir);
 	for (size_t i = 0, n = 0; i < NR_SYSCALLS; i++)
 		if (o->syscall_on[i])
 			printf("%s%s", n++ ? "," : "", syscall_name(i));
+	printf("\nnet-family = ");
+	for (size_t i = 0, n = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (o->live.net_families & known[i].bit)
+			printf("%s%s", n++ ? "," : "", known[i].name);
 	printf("\n");
-	for (unsigned i = 0; i < o->npids; i++)
-		printf("pid = %u\n", o->pids[i]);
-	for (unsigned i = 0; i < o->nxpids; i++)
-		printf("exclude-pid = %u\n", o->xpids[i]);
-	for (unsigned i = 0; i < o->ntrees; i++)
-		printf("exclude-tree = %u\n", o->trees[i]);
-	printf("follow = %s\n", yes_no(o->follow));
+	nerrf_opt_print(stdout, table, o);
 	if (o->live.uid_on)
 		printf("uid = %u\n", o->live.uid);
 	for (unsigned i = 0; i < o->live.ncomms; i++)
@@ -383,9 +382,8 @@ void print_opts(const struct opts *o)
 		printf("cgroup = %llu\n", o->live.cgroup);
 	for (unsigned i = 0; i < o->live.nprefixes; i++)
 		printf("path-prefix = %s\n", o->live.prefixes[i]);
-	printf("sample-bytes = %u\nwakeup-us = %u\nall-writes = %s\npin = %s\nverbose = %s\n",
-	       o->live.sample_bytes, o->live.wakeup_us, yes_no(o->live.all_writes), yes_no(o->pin),
-	       yes_no(o->verbose));
+	for (unsigned i = 0; i < o->live.nports; i++)
+		printf("net-port = %u\n", o->live.ports[i]);
 }
 
 /* The options we started with (optarg strings point into it: kept), and the last reload's. */
