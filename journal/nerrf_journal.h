@@ -116,7 +116,7 @@ struct nerrf_journal_opts {
 	}
 
 struct nerrf_journal_stats {
-	uint64_t dropped;	   /* batches not journaled: queue full, disk full, write error */
+	uint64_t dropped;	   /* batches not journaled: disk full, write error */
 	uint64_t written;	   /* batches whose write completed */
 	uint64_t bytes;		   /* their bytes, headers included */
 	uint64_t synced_seq;	   /* every batch up to this one survives a power cut */
@@ -154,7 +154,7 @@ bool nerrf_journal_busy(const struct nerrf_journal *j);
 /* Every record up to this seq is complete on disk (readable); any thread. */
 uint64_t nerrf_journal_completed_seq(const struct nerrf_journal *j);
 void nerrf_journal_get_stats(const struct nerrf_journal *j, struct nerrf_journal_stats *s);
-/* Waits for writes in flight, syncs, closes. */
+/* Writes what is staged, waits for the syncs in flight, syncs, closes. */
 void nerrf_journal_close(struct nerrf_journal *j);
 
 #endif /* NERRF_JOURNAL_H */

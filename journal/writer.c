@@ -48,10 +48,10 @@ struct seg {
 	int fd, idxfd;
 	uint64_t size;	    /* where the next record goes */
 	uint64_t nidx;	    /* index entries made, staged ones included */
-	uint64_t idx_queued; /* index entries handed to the kernel */
+	uint64_t idx_written; /* index entries written */
 	uint64_t good_end;  /* end of the last record kept, in order */
 	uint64_t good_nidx; /* index entries of the records kept */
-	unsigned refs;	    /* ops in flight, and 1 while current */
+	unsigned refs;	    /* syncs in flight, and 1 while current */
 };
 
 enum op_kind { OP_REC, OP_IDX, OP_SYNC, OP_SEGSYNC, OP_DIRSYNC };
@@ -80,7 +80,7 @@ struct nerrf_journal {
 	int dirfd;
 	struct io_uring ring;
 	struct seg *cur;
-	struct op *stage, *istage; /* records and index entries appended, not yet queued */
+	struct op *stage, *istage; /* records and index entries appended, not yet written */
 	/*
 	 * Written staging buffers, for the next passes: a 256 KiB malloc and
 	 * free per pass made glibc grow and trim its heap (brk, page faults)
@@ -155,10 +155,10 @@ static struct op *new_op(enum op_kind kind, struct seg *s, size_t cap)
 /* The index file back to the entries of records kept, never past what it holds. */
 static int cut_index(struct seg *s)
 {
-	if (s->good_nidx < s->idx_queued)
-		s->idx_queued = s->good_nidx;
-	s->nidx = s->idx_queued;
-	return ftruncate(s->idxfd, (off_t)(s->idx_queued * sizeof(struct nerrf_jidx)));
+	if (s->good_nidx < s->idx_written)
+		s->idx_written = s->good_nidx;
+	s->nidx = s->idx_written;
+	return ftruncate(s->idxfd, (off_t)(s->idx_written * sizeof(struct nerrf_jidx)));
 }
 
 /* A segment nobody writes to any more: cut back what was not kept, sync, close. */
@@ -323,7 +323,7 @@ static void write_index(struct nerrf_journal *j)
 	j->istage = NULL;
 	/* A hint: if it fails, the next start rebuilds it. */
 	if (write_at(op->seg->idxfd, op->data, op->len, op->off) == 0)
-		op->seg->idx_queued = (op->off + op->len) / sizeof(struct nerrf_jidx);
+		op->seg->idx_written = (op->off + op->len) / sizeof(struct nerrf_jidx);
 	free(op);
 }
 
@@ -406,8 +406,7 @@ static int roll(struct nerrf_journal *j, uint64_t seq)
 /*
  * Whole sealed segments, oldest first, while the journal is over its size or
  * the oldest is past its age; never the segment being written. Sizes are the
- * writer's own (what it wrote there), not what writes still in flight have
- * made of the files so far.
+ * writer's own count of what it wrote there.
  */
 static void retain(struct nerrf_journal *j, uint64_t wall_now)
 {
@@ -497,7 +496,7 @@ void nerrf_journal_poll(struct nerrf_journal *j)
 			log_warnx("journal: cannot cut back to the last "
 				"whole record: %s; the next start will", strerror(errno));
 		s->size = s->good_end;
-		s->nidx = s->idx_queued;
+		s->nidx = s->idx_written;
 		j->failing = false;
 		j->paused = true;
 		j->resume_ns = t + RETRY_NS;
@@ -562,7 +561,7 @@ static int64_t recover_seg(struct nerrf_journal *j, const struct nerrf_jseg *g, 
 		if (rv == NERRF_JREAD_RECORD && r.h.seq == e.seq && rd.off == (uint64_t)st.st_size) {
 			*last_seq = e.seq;
 			s->size = s->good_end = rd.off;
-			s->nidx = s->good_nidx = s->idx_queued = ni;
+			s->nidx = s->good_nidx = s->idx_written = ni;
 			return (int64_t)ni;
 		}
 	}
@@ -613,7 +612,7 @@ static int64_t recover_seg(struct nerrf_journal *j, const struct nerrf_jseg *g, 
 		*last_seq = v[n - 1].seq;
 	free(v);
 	s->size = s->good_end = rd.off;
-	s->nidx = s->good_nidx = s->idx_queued = n;
+	s->nidx = s->good_nidx = s->idx_written = n;
 	return (int64_t)n;
 }
 
