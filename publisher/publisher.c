@@ -599,7 +599,7 @@ static void notify_alive(struct counters *c, const char *ring2)
 
 /*
  * What ring #2 holds, up to PASS_MAX records at a time: framed, journaled
- * in one write handed to the kernel before any of them is sent (a kill -9
+ * in one write to the page cache before any of them is sent (a kill -9
  * then loses no batch a subscriber got), then sent. Released records stay
  * in ring #2 until the loop publishes its tail, after the sends.
  */
