@@ -56,6 +56,7 @@ Nerrf__Trace__Stats *pt_decode_stats(nng_msg *m)
 Nerrf__Trace__Stats *pt_wait_subscribers(nng_socket stats_sub, unsigned n)
 {
 	uint64_t end = nerrf_mono_ms() + 15000;
+	long long last = -1;
 	while (nerrf_mono_ms() < end) {
 		nng_msg *m = pt_recv(stats_sub, 500);
 		if (!m)
@@ -64,9 +65,11 @@ Nerrf__Trace__Stats *pt_wait_subscribers(nng_socket stats_sub, unsigned n)
 		nng_msg_free(m);
 		if (st->subscribers >= n)
 			return st;
+		last = st->subscribers;
 		nerrf__trace__stats__free_unpacked(st, NULL);
 	}
-	FAIL("the publisher's stats never showed %u subscribers within 15 s", n);
+	FAIL("the publisher's stats never showed %u subscribers within 15 s (%s %lld)", n,
+	     last < 0 ? "no stats at all;" : "the last said", last);
 }
 
 pid_t pt_publisher(const char *rundir, const char *err_path, ...)

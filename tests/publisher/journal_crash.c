@@ -187,11 +187,15 @@ int main(void)
 
 	char err_restart[700];
 	snprintf(err_restart, sizeof(err_restart), "%s/publisher2.err", t.dir);
+	/* A new stats socket: the old one holds the dead publisher's reports. */
+	nng_close(stats);
+	stats = pt_sub(t.url, NERRF_TOPIC_STATS);
 	pub = pt_publisher(t.dir, err_restart, "--journal", jdir, NULL);
 	nerrf__trace__stats__free_unpacked(pt_wait_subscribers(stats, 2), NULL);
 	/* a restarted publisher reopens and checks its journal first: slower under sanitizers */
 	receive(ev, scale_sanitize() ? 15000 : 1000, &after, &jdropped);
-	CHECK(after > 0, "no batch after the restart (%llu fed)", (unsigned long long)atomic_load(&fed));
+	CHECK(after > 0, "no batch after the restart (%llu fed); the restarted publisher said: %s",
+	      (unsigned long long)atomic_load(&fed), pt_slurp(err_restart));
 	atomic_store(&feeding, false);
 	CHECK(pthread_join(th, NULL) == 0);
 	pt_stop(pub);
