@@ -26,6 +26,21 @@ nng_msg *pt_recv(nng_socket s, int timeout_ms)
 	return m;
 }
 
+nng_msg *pt_recv_topic(nng_socket s, const char *topic, int timeout_ms)
+{
+	uint64_t end = nerrf_mono_ms() + (uint64_t)timeout_ms, now;
+
+	while ((now = nerrf_mono_ms()) < end) {
+		nng_msg *m = pt_recv(s, (int)(end - now));
+		if (!m)
+			return NULL;
+		if (memcmp(nng_msg_body(m), topic, NERRF_TOPIC_LEN) == 0)
+			return m;
+		nng_msg_free(m);
+	}
+	return NULL;
+}
+
 const uint8_t *pt_payload(nng_msg *m, const char *topic, size_t *len)
 {
 	const uint8_t *b = nng_msg_body(m);

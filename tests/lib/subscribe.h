@@ -17,6 +17,8 @@
 nng_socket pt_sub(const char *url, const char *topic);
 /* The next message, or NULL after timeout_ms. */
 nng_msg *pt_recv(nng_socket s, int timeout_ms);
+/* The next message of topic (others are dropped), or NULL after timeout_ms. */
+nng_msg *pt_recv_topic(nng_socket s, const char *topic, int timeout_ms);
 /* The protobuf bytes of a message, which must carry the given topic. */
 const uint8_t *pt_payload(nng_msg *m, const char *topic, size_t *len);
 Nerrf__Trace__EventBatch *pt_decode_batch(nng_msg *m);

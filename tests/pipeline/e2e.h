@@ -185,13 +185,9 @@ static inline Nerrf__Trace__EventBatch *e2e_next_batch(const struct e2e *e, nng_
 						       uint64_t end_ms)
 {
 	while (nerrf_mono_ms() < end_ms && pt_wait_exit(e->run, 0) < 0) {
-		nng_msg *m = pt_recv(sub, 200);
+		nng_msg *m = pt_recv_topic(sub, NERRF_TOPIC_EVENTS, 200);
 		if (!m)
 			continue;
-		if (memcmp(nng_msg_body(m), NERRF_TOPIC_EVENTS, NERRF_TOPIC_LEN) != 0) {
-			nng_msg_free(m);
-			continue;
-		}
 		Nerrf__Trace__EventBatch *b = pt_decode_batch(m);
 		nng_msg_free(m);
 		return b;

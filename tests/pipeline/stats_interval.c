@@ -24,13 +24,9 @@ static struct stats next_stats(struct e2e *e)
 	uint64_t end = nerrf_mono_ms() + 10000;
 
 	while (nerrf_mono_ms() < end) {
-		nng_msg *m = pt_recv(e->sub, 100);
+		nng_msg *m = pt_recv_topic(e->sub, NERRF_TOPIC_STATS, 100);
 		if (!m)
 			continue;
-		if (memcmp(nng_msg_body(m), NERRF_TOPIC_STATS, NERRF_TOPIC_LEN) != 0) {
-			nng_msg_free(m);
-			continue;
-		}
 		Nerrf__Trace__Stats *s = pt_decode_stats(m);
 		CHECK(s->ts, "a Stats without ts");
 		struct stats r = {(uint64_t)s->ts->seconds * 1000 + (uint64_t)s->ts->nanos / 1000000,

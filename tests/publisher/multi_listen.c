@@ -43,9 +43,7 @@ static void run(const char *dir, const char *ipc, const char *tcp, bool via_env)
 		nng_msg_free(m);
 	}
 	unsigned got = 0;
-	for (nng_msg *m; got < 4 && (m = pt_recv(b, 5000)); nng_msg_free(m)) {
-		if (memcmp(nng_msg_body(m), NERRF_TOPIC_EVENTS, NERRF_TOPIC_LEN) != 0)
-			continue;
+	for (nng_msg *m; got < 4 && (m = pt_recv_topic(b, NERRF_TOPIC_EVENTS, 5000)); nng_msg_free(m)) {
 		Nerrf__Trace__EventBatch *eb = pt_decode_batch(m);
 		CHECK_EQ_U64(eb->batch_seq, ++got);
 		nerrf__trace__event_batch__free_unpacked(eb, NULL);
