@@ -103,7 +103,7 @@ static int parse_syscalls(void *p, const char *list, char *err, size_t errlen)
 static const struct {
 	const char *name;
 	unsigned bit;
-} known[] = { { "inet", NERRF_NF_INET }, { "inet6", NERRF_NF_INET6 }, { "unix", NERRF_NF_UNIX } };
+} families[] = { { "inet", NERRF_NF_INET }, { "inet6", NERRF_NF_INET6 }, { "unix", NERRF_NF_UNIX } };
 
 static int parse_families(void *p, const char *list, char *err, size_t errlen)
 {
@@ -118,14 +118,14 @@ static int parse_families(void *p, const char *list, char *err, size_t errlen)
 	*fams = 0;
 	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		size_t i;
-		for (i = 0; i < sizeof(known) / sizeof(known[0]) && strcmp(t, known[i].name); i++)
+		for (i = 0; i < sizeof(families) / sizeof(families[0]) && strcmp(t, families[i].name); i++)
 			;
-		if (i == sizeof(known) / sizeof(known[0])) {
+		if (i == sizeof(families) / sizeof(families[0])) {
 			snprintf(err, errlen, "--net-family: unknown family '%s'; known: inet, inet6, unix",
 				 t);
 			return -1;
 		}
-		*fams |= known[i].bit;
+		*fams |= families[i].bit;
 	}
 	if (!*fams) {
 		snprintf(err, errlen, "--net-family: empty list; to trace no network syscall, leave "
@@ -368,9 +368,9 @@ void print_opts(const struct opts *o)
 		if (o->syscall_on[i])
 			printf("%s%s", n++ ? "," : "", syscall_name(i));
 	printf("\nnet-family = ");
-	for (size_t i = 0, n = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (o->live.net_families & known[i].bit)
-			printf("%s%s", n++ ? "," : "", known[i].name);
+	for (size_t i = 0, n = 0; i < sizeof(families) / sizeof(families[0]); i++)
+		if (o->live.net_families & families[i].bit)
+			printf("%s%s", n++ ? "," : "", families[i].name);
 	printf("\n");
 	nerrf_opt_print(stdout, table, o);
 	if (o->live.uid_on)

@@ -293,7 +293,11 @@ static void write_stage(struct nerrf_journal *j)
 	if (!op)
 		return;
 	j->stage = NULL;
-	if (op->nrec && write_at(op->seg->fd, op->data, op->len, op->off) == 0) {
+	if (!op->nrec) {
+		recycle(j, op);
+		return;
+	}
+	if (write_at(op->seg->fd, op->data, op->len, op->off) == 0) {
 		struct seg *s = op->seg;
 		s->good_end = op->off + op->len;
 		s->good_nidx = op->nidx + op->nrec;
@@ -307,7 +311,7 @@ static void write_stage(struct nerrf_journal *j)
 				"were not journaled meanwhile (journal_dropped)",
 				j->st.dropped - j->dropped_at_pause);
 		}
-	} else if (op->nrec) {
+	} else {
 		fail(j, errno);
 		j->st.dropped += op->nrec;
 	}
