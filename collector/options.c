@@ -103,7 +103,9 @@ static int parse_syscalls(void *p, const char *list, char *err, size_t errlen)
 static const struct {
 	const char *name;
 	unsigned bit;
-} families[] = { { "inet", NERRF_NF_INET }, { "inet6", NERRF_NF_INET6 }, { "unix", NERRF_NF_UNIX } };
+} families[] = {
+	{ "inet", NERRF_NF_INET }, { "inet6", NERRF_NF_INET6 }, { "unix", NERRF_NF_UNIX }
+};
 
 static int parse_families(void *p, const char *list, char *err, size_t errlen)
 {
