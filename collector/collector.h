@@ -28,6 +28,7 @@
 #define NR_FILE_SYSCALLS (NERRF_OP_EXECVEAT - NERRF_OP_OPEN + 1)
 #define NR_NET_SYSCALLS (NERRF_OP_LISTEN - NERRF_OP_CONNECT + 1)
 #define NR_SYSCALLS (NR_FILE_SYSCALLS + NR_NET_SYSCALLS)
+_Static_assert(NR_SYSCALLS < 64, "struct opts keeps the traced syscalls as bits");
 #define syscall_op(i) ((unsigned)(i) < NR_FILE_SYSCALLS ? FIRST_SYSCALL + (unsigned)(i) :      \
 		       NERRF_OP_CONNECT + (unsigned)(i) - NR_FILE_SYSCALLS)
 #define syscall_name(i) nerrf_op_name(syscall_op(i))
@@ -39,7 +40,7 @@ struct opts {
 	mode_t ring_mode;
 	const char *ring_group;
 	const char *user;
-	bool syscall_on[NR_SYSCALLS]; /* by syscall_op() index */
+	unsigned long long syscalls; /* bit i: syscall_op(i) is traced */
 	unsigned pids[MAX_PIDS], npids;
 	unsigned xpids[MAX_PIDS], nxpids;
 	unsigned trees[MAX_PIDS], ntrees;

@@ -110,7 +110,7 @@ static int choose_programs(struct nerrf_bpf *skel, const struct opts *o)
 
 	for (size_t i = 0; i < NR_SYSCALLS; i++) {
 		char path[256], name[64];
-		bool on = o->syscall_on[i];
+		bool on = o->syscalls >> i & 1;
 		snprintf(path, sizeof(path), TRACEFS "/events/syscalls/sys_enter_%s", syscall_name(i));
 		if (on && access(path, F_OK) < 0) {
 			log_warnx("warning: tracepoint syscalls/sys_enter_%s missing on this kernel; "

@@ -67,75 +67,10 @@ static void usage(FILE *f)
 		NERRF_MAX_COMMS, NERRF_MAX_PREFIXES, NERRF_MAX_PORTS);
 }
 
-static int parse_syscalls(void *p, const char *list, char *err, size_t errlen)
-{
-	bool *on = ((struct opts *)p)->syscall_on;
-	char buf[1024], *save = NULL;
-
-	if (strlen(list) >= sizeof(buf)) {
-		snprintf(err, errlen, "--syscalls: list too long");
-		return -1;
-	}
-	strcpy(buf, list);
-	memset(on, 0, NR_SYSCALLS * sizeof(*on));
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		size_t i;
-		if (strcmp(t, "all") == 0) {
-			memset(on, 1, NR_SYSCALLS * sizeof(*on));
-			continue;
-		}
-		for (i = 0; i < NR_SYSCALLS && strcmp(t, syscall_name(i)); i++)
-			;
-		if (i == NR_SYSCALLS) {
-			char known[512];
-			size_t n = 0;
-			for (i = 0; i < NR_SYSCALLS; i++)
-				n += (size_t)snprintf(known + n, sizeof(known) - n, ", %s",
-						      syscall_name(i));
-			snprintf(err, errlen, "--syscalls: unknown syscall '%s'; known: all%s", t, known);
-			return -1;
-		}
-		on[i] = true;
-	}
-	return 0;
-}
-
-static const struct {
-	const char *name;
-	unsigned bit;
-} families[] = {
-	{ "inet", NERRF_NF_INET }, { "inet6", NERRF_NF_INET6 }, { "unix", NERRF_NF_UNIX }
-};
-
-static int parse_families(void *p, const char *list, char *err, size_t errlen)
-{
-	unsigned *fams = &((struct opts *)p)->live.net_families;
-	char buf[64], *save = NULL;
-
-	if (strlen(list) >= sizeof(buf)) {
-		snprintf(err, errlen, "--net-family: list too long; want some of inet,inet6,unix");
-		return -1;
-	}
-	strcpy(buf, list);
-	*fams = 0;
-	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		size_t i;
-		for (i = 0; i < sizeof(families) / sizeof(families[0]) && strcmp(t, families[i].name); i++)
-			;
-		if (i == sizeof(families) / sizeof(families[0])) {
-			snprintf(err, errlen, "--net-family: unknown family '%s'; known: inet, inet6, unix",
-				 t);
-			return -1;
-		}
-		*fams |= families[i].bit;
-	}
-	if (!*fams) {
-		snprintf(err, errlen, "--net-family: empty list; to trace no network syscall, leave "
-			 "them out of --syscalls");
-		return -1;
-	}
-	return 0;
-}
+/* --syscalls by index (collector.h), filled before the first parse */
+static const char *syscall_names[NR_SYSCALLS];
+/* by bit: NERRF_NF_INET, NERRF_NF_INET6, NERRF_NF_UNIX */
+static const char *const families[] = { "inet", "inet6", "unix" };
 
 static int parse_rundir(void *p, const char *arg, char *err, size_t errlen)
 {
@@ -223,21 +158,6 @@ static int parse_prefix(void *p, const char *arg, char *err, size_t errlen)
 	return 0;
 }
 
-static int parse_port(void *p, const char *arg, char *err, size_t errlen)
-{
-	struct opts *o = p;
-	uint64_t v;
-
-	if (o->live.nports >= NERRF_MAX_PORTS) {
-		snprintf(err, errlen, "--net-port %s: at most %d ports", arg, NERRF_MAX_PORTS);
-		return -1;
-	}
-	if (nerrf_parse_uint("--net-port", arg, 1, 65535, &v, err, errlen) < 0)
-		return -1;
-	o->live.ports[o->live.nports++] = (unsigned short)v;
-	return 0;
-}
-
 /* An action of the command line, not a setting: --check-config does not show it. */
 static int opt_cleanup(void *p, const char *arg, char *err, size_t errlen)
 {
@@ -257,9 +177,9 @@ static const struct nerrf_opt table[] = {
 	NOPT_MODE("ring-mode", O, ring_mode, 0007),
 	NOPT_STR("ring-group", O, ring_group),
 	NOPT_STR("user", O, user),
-	NOPT_FN("syscalls", parse_syscalls),
-	NOPT_PIDS("pid", O, pids, npids, 4194304),
-	NOPT_PIDS("exclude-pid", O, xpids, nxpids, 4194304),
+	NOPT_NAMES("syscalls", O, syscalls, syscall_names, NR_SYSCALLS),
+	NOPT_UINTS("pid", O, pids, npids, 1, 4194304),
+	NOPT_UINTS("exclude-pid", O, xpids, nxpids, 1, 4194304),
 	NOPT_FLAG("follow", O, follow),
 	NOPT_FN("uid", parse_uid),
 	NOPT_FN("comm", parse_comm),
@@ -268,10 +188,10 @@ static const struct nerrf_opt table[] = {
 	NOPT_FN("path-prefix", parse_prefix),
 	NOPT_UINT("sample-bytes", O, live.sample_bytes, 0, NERRF_DATA_MAX),
 	NOPT_DURATION("wakeup-us", O, live.wakeup_us, NERRF_US, 0, 100000),
-	NOPT_PIDS("exclude-tree", O, trees, ntrees, 4194304),
+	NOPT_UINTS("exclude-tree", O, trees, ntrees, 1, 4194304),
 	NOPT_FLAG("all-writes", O, live.all_writes),
-	NOPT_FN("net-family", parse_families),
-	NOPT_FN("net-port", parse_port),
+	NOPT_NAMES("net-family", O, live.net_families, families, 3),
+	NOPT_UINTS("net-port", O, live.ports, live.nports, 1, 65535),
 	NOPT_FLAG("net-loopback", O, live.net_loopback),
 	NOPT_FLAG("verbose", O, verbose),
 	NOPT_FLAG("pin", O, pin),
@@ -311,9 +231,12 @@ static int read_opts_from(int dirfd, bool file, int argc, char **argv, struct op
 		.live.wakeup_us = 250,
 		.live.net_families = NERRF_NF_INET | NERRF_NF_INET6,
 	};
-	memset(o->syscall_on, 1, sizeof(o->syscall_on));
-	if (!lo[0].name)
+	o->syscalls = (1ull << NR_SYSCALLS) - 1;
+	if (!lo[0].name) {
 		nerrf_opt_longopts(table, lo);
+		for (size_t i = 0; i < NR_SYSCALLS; i++)
+			syscall_names[i] = syscall_name(i);
+	}
 
 	/* The file is read as root: it must be root's alone (trusted_only). */
 	if ((file ? nerrf_conf_load_at(dirfd, argc, argv, "collector", lo, true, ca, cerr,
@@ -365,15 +288,7 @@ void print_opts(const struct opts *o)
 	printf("[collector]\n# changes at SIGHUP:");
 	for (const char *const *k = live_keys; *k; k++)
 		printf(" %s", *k);
-	printf("; the rest at a restart\nrundir = %s\nsyscalls = ", o->rundir);
-	for (size_t i = 0, n = 0; i < NR_SYSCALLS; i++)
-		if (o->syscall_on[i])
-			printf("%s%s", n++ ? "," : "", syscall_name(i));
-	printf("\nnet-family = ");
-	for (size_t i = 0, n = 0; i < sizeof(families) / sizeof(families[0]); i++)
-		if (o->live.net_families & families[i].bit)
-			printf("%s%s", n++ ? "," : "", families[i].name);
-	printf("\n");
+	printf("; the rest at a restart\nrundir = %s\n", o->rundir);
 	nerrf_opt_print(stdout, table, o);
 	if (o->live.uid_on)
 		printf("uid = %u\n", o->live.uid);
@@ -384,8 +299,6 @@ void print_opts(const struct opts *o)
 		printf("cgroup = %llu\n", o->live.cgroup);
 	for (unsigned i = 0; i < o->live.nprefixes; i++)
 		printf("path-prefix = %s\n", o->live.prefixes[i]);
-	for (unsigned i = 0; i < o->live.nports; i++)
-		printf("net-port = %u\n", o->live.ports[i]);
 }
 
 /* The options we started with (optarg strings point into it: kept), and the last reload's. */

@@ -80,9 +80,20 @@ void nerrf_opt_print(FILE *f, const struct nerrf_opt *t, const void *o)
 		case NERRF_OPT_MODE:
 			fprintf(f, "%s = %04llo\n", d->name, (unsigned long long)v);
 			break;
-		case NERRF_OPT_PIDS:
+		case NERRF_OPT_UINTS:
 			for (unsigned i = 0; i < *(const unsigned *)((const char *)o + d->n_off); i++)
-				fprintf(f, "%s = %u\n", d->name, ((const unsigned *)at)[i]);
+				fprintf(f, "%s = %llu\n", d->name,
+					(unsigned long long)load(at + i * d->width, d->width));
+			break;
+		case NERRF_OPT_NAMES:
+			v = load(at, d->width);
+			if (!v) /* none: not set */
+				break;
+			fprintf(f, "%s = ", d->name);
+			for (size_t i = 0, n = 0; i < d->unit; i++)
+				if (v & (1ull << i))
+					fprintf(f, "%s%s", n++ ? "," : "", d->names[i]);
+			fprintf(f, "\n");
 			break;
 		default: /* options only, or a stage's own function: the stage prints those */
 			break;
@@ -131,18 +142,23 @@ static int apply(const struct nerrf_opt *d, void *o, const char *arg, char *err,
 		if (rc == 0)
 			store(at, d->width, mode);
 		break;
-	case NERRF_OPT_PIDS: {
+	case NERRF_OPT_UINTS: {
 		unsigned *n = (unsigned *)((char *)o + d->n_off);
 
-		rc = nerrf_parse_uint(flag, arg, 1, d->max, &v, err, errlen);
+		rc = nerrf_parse_uint(flag, arg, d->min, d->max, &v, err, errlen);
 		if (rc == 0 && *n >= d->unit) {
 			snprintf(err, errlen, "%s %s: at most %u of them", flag, arg, (unsigned)d->unit);
 			rc = -1;
 		}
 		if (rc == 0)
-			((unsigned *)at)[(*n)++] = (unsigned)v;
+			store(at + (*n)++ * d->width, d->width, v);
 		break;
 	}
+	case NERRF_OPT_NAMES:
+		rc = nerrf_parse_names(flag, arg, d->names, d->unit, &v, err, errlen);
+		if (rc == 0)
+			store(at, d->width, v);
+		break;
 	case NERRF_OPT_FN:
 	case NERRF_OPT_ACTION:
 		rc = d->fn(o, arg, err, errlen);

@@ -29,7 +29,9 @@ enum nerrf_opt_kind {
 	NERRF_OPT_DURATION, /* in unit (NERRF_US ...) with suffixes, min..max */
 	NERRF_OPT_NS,       /* the same, kept in nanoseconds */
 	NERRF_OPT_MODE,     /* a file mode; the bits in max are refused */
-	NERRF_OPT_PIDS,     /* repeatable: unsigned[unit] at off, its count at n_off, 1..max */
+	NERRF_OPT_UINTS,    /* repeatable: an array of unit numbers at off, its count
+			       (unsigned) at n_off, min..max */
+	NERRF_OPT_NAMES,    /* names out of names[0..unit): their bits, 1 << index, at off */
 	NERRF_OPT_FN,       /* fn(o, arg, ...) */
 	NERRF_OPT_ACTION,   /* no argument: fn(o, NULL, ...) */
 	NERRF_OPT_HELP,     /* no argument: usage(stdout), and the parse stops */
@@ -41,9 +43,10 @@ struct nerrf_opt {
 	enum nerrf_opt_kind kind;
 	size_t off, width; /* where the value goes: a 1, 2, 4 or 8-byte unsigned for numbers */
 	uint64_t min, max;
-	uint64_t unit;     /* DURATION, NS: the unit; PIDS: the array's length */
+	uint64_t unit;     /* DURATION, NS: the unit; UINTS: the array's length; NAMES: names' */
 	bool pow2;         /* SIZE */
-	size_t n_off;      /* PIDS: where the count (unsigned) is */
+	size_t n_off;      /* UINTS: where the count (unsigned) is */
+	const char *const *names; /* NAMES */
 	/* FN, ACTION: 0, or -1 with a message in err naming the option. */
 	int (*fn)(void *o, const char *arg, char *err, size_t errlen);
 	void (*usage)(FILE *f); /* HELP */
@@ -66,9 +69,12 @@ struct nerrf_opt {
 	{ .name = n, .kind = NERRF_OPT_NS, NERRF_OPT_AT_(T, f), .min = lo, .max = hi, .unit = u }
 #define NOPT_MODE(n, T, f, deny) \
 	{ .name = n, .kind = NERRF_OPT_MODE, NERRF_OPT_AT_(T, f), .max = deny }
-#define NOPT_PIDS(n, T, f, count, hi) \
-	{ .name = n, .kind = NERRF_OPT_PIDS, NERRF_OPT_AT_(T, f), .min = 1, .max = hi, \
-	  .unit = sizeof(((T *)0)->f) / sizeof(((T *)0)->f[0]), .n_off = offsetof(T, count) }
+#define NOPT_UINTS(n, T, f, count, lo, hi) \
+	{ .name = n, .kind = NERRF_OPT_UINTS, .off = offsetof(T, f), .width = sizeof(((T *)0)->f[0]), \
+	  .min = lo, .max = hi, .unit = sizeof(((T *)0)->f) / sizeof(((T *)0)->f[0]), \
+	  .n_off = offsetof(T, count) }
+#define NOPT_NAMES(n, T, f, list, count) \
+	{ .name = n, .kind = NERRF_OPT_NAMES, NERRF_OPT_AT_(T, f), .names = list, .unit = count }
 #define NOPT_FN(n, f) { .name = n, .kind = NERRF_OPT_FN, .fn = f }
 #define NOPT_ACTION(n, f) { .name = n, .kind = NERRF_OPT_ACTION, .fn = f }
 #define NOPT_HELP(u) { .name = "help", .kind = NERRF_OPT_HELP, .usage = u }

@@ -70,6 +70,39 @@ static int fail(char *err, size_t errlen, const char *name, const char *s, const
 	return -1;
 }
 
+int nerrf_parse_names(const char *name, const char *s, const char *const names[], size_t n,
+		      uint64_t *out, char *err, size_t errlen)
+{
+	char want[512] = "some of: all", why[SHOWN_LEN + 32] = "no name given";
+	uint64_t v = 0;
+	size_t w = strlen(want);
+
+	for (size_t i = 0; i < n && w < sizeof(want); i++)
+		w += (size_t)snprintf(want + w, sizeof(want) - w, ", %s", names[i]);
+	for (const char *p = s; *p;) {
+		size_t len = strcspn(p, ","), i;
+
+		for (i = 0; i < n && (strlen(names[i]) != len || strncmp(p, names[i], len)); i++)
+			;
+		if (i < n) {
+			v |= 1ull << i;
+		} else if (len == 3 && strncmp(p, "all", 3) == 0) {
+			v |= n == 64 ? ~0ull : (1ull << n) - 1;
+		} else if (len) {
+			char shown[SHOWN_LEN];
+
+			nerrf_escape(shown, sizeof(shown), p, len);
+			snprintf(why, sizeof(why), "unknown name '%s'", shown);
+			return fail(err, errlen, name, s, want, why);
+		}
+		p += len + (p[len] == ',');
+	}
+	if (!v)
+		return fail(err, errlen, name, s, want, why);
+	*out = v;
+	return 0;
+}
+
 /*
  * The decimal number s starts with, and where it ends; false with the
  * reason in why when s does not start with one we accept.

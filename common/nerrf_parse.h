@@ -14,6 +14,8 @@
  *              or with a unit: us, ms or s ("250", "2ms", "1s"). The value
  *              must be a whole number of the option's unit.
  *   modes      octal, as chmod takes them: 660 or 0660, at most 0777.
+ *   names      comma-separated names out of the option's own list, or
+ *              "all" for every one of them ("openat,write", "inet,unix").
  *
  * Anything else fails: trailing characters, an unknown suffix, values beyond
  * 2^64 - 1 or outside the option's range. Each parser returns 0, or -1 with
@@ -49,6 +51,13 @@ int nerrf_parse_duration(const char *name, const char *s, uint64_t unit, uint64_
 /* A permission mode up to 0777 with none of the bits in `deny`. */
 int nerrf_parse_mode(const char *name, const char *s, unsigned deny, unsigned *out, char *err,
 		     size_t errlen);
+
+/*
+ * At least one name out of names[0..n) (n <= 64), as the bits 1 << index in
+ * *out; "all" sets every bit, empty items between commas are skipped.
+ */
+int nerrf_parse_names(const char *name, const char *s, const char *const names[], size_t n,
+		      uint64_t *out, char *err, size_t errlen);
 
 /*
  * Untrusted text for a message: len bytes of s into out, bytes other than

@@ -110,8 +110,39 @@ static void escape_is(const char *s, size_t len, size_t outlen, const char *want
 	CHECK(out[outlen] == 'Z', "wrote past %zu bytes", outlen);
 }
 
+static const char *const fams[] = {"inet", "inet6", "unix"};
+
+static void names_ok(const char *s, uint64_t want)
+{
+	uint64_t v = SENTINEL;
+	CHECK(nerrf_parse_names("--f", s, fams, 3, &v, err, sizeof(err)) == 0, "'%s': %s", s, err);
+	CHECK(v == want, "'%s' gave %#llx, want %#llx", s, (unsigned long long)v,
+	      (unsigned long long)want);
+}
+
+static void names_bad(const char *s, const char *why)
+{
+	uint64_t v = SENTINEL;
+	CHECK(nerrf_parse_names("--f", s, fams, 3, &v, err, sizeof(err)) == -1, "'%s' accepted", s);
+	CHECK(v == SENTINEL, "'%s' refused but wrote %#llx", s, (unsigned long long)v);
+	check_msg("--f", s, why, "some of: all, inet, inet6, unix");
+}
+
 int main(void)
 {
+	/* Names out of a list: a prefix or an extension of a name is no name. */
+	names_ok("inet", 1);
+	names_ok("unix,inet6", 6);
+	names_ok("inet,,inet", 1);
+	names_ok("all", 7);
+	names_ok("inet,all", 7);
+	names_bad("", "no name given");
+	names_bad(",", "no name given");
+	names_bad("ine", "unknown name 'ine'");
+	names_bad("inet66", "unknown name 'inet66'");
+	names_bad("inet,ipx", "unknown name 'ipx'");
+	names_bad("in\x01" "et", "unknown name 'in\\x01et'");
+
 	/* Plain numbers: decimal, the whole range of uint64_t. */
 	uint_ok("0", 0, 10, 0);
 	uint_ok("1000", 0, UINT64_MAX, 1000);

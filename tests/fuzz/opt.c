@@ -28,6 +28,9 @@ struct all {
 	uint64_t ns;
 	unsigned mode;
 	unsigned pids[3], npids;
+	uint16_t ports[2];
+	unsigned nports;
+	uint8_t names;
 	unsigned fn_calls;
 	uint64_t guard1;
 };
@@ -42,6 +45,8 @@ static int fn(void *o, const char *arg, char *err, size_t errlen)
 	return 0;
 }
 
+static const char *const name_list[] = { "a", "bb", "all2" };
+
 #define O struct all
 static const struct nerrf_opt table[] = {
 	NOPT_IGNORE("config"),
@@ -55,7 +60,9 @@ static const struct nerrf_opt table[] = {
 	NOPT_DURATION("dur", O, dur, NERRF_MS, 1, 3600000),
 	NOPT_NS("ns", O, ns, NERRF_S, 1, 86400),
 	NOPT_MODE("mode", O, mode, 0007),
-	NOPT_PIDS("pid", O, pids, npids, 4194304),
+	NOPT_UINTS("pid", O, pids, npids, 1, 4194304),
+	NOPT_UINTS("port", O, ports, nports, 1, 65535),
+	NOPT_NAMES("names", O, names, name_list, 3),
 	NOPT_FN("fn", fn),
 	NOPT_END,
 };
@@ -92,7 +99,9 @@ static void round_trip(const struct all *a)
 	FUZZ_CHECK(a->flag == b.flag && !a->count == !b.count && a->u32 == b.u32 &&
 			   a->u16 == b.u16 && a->size == b.size && a->pow2 == b.pow2 &&
 			   a->dur == b.dur && a->ns == b.ns && a->mode == b.mode &&
-			   a->npids == b.npids && !memcmp(a->pids, b.pids, sizeof(a->pids)),
+			   a->npids == b.npids && !memcmp(a->pids, b.pids, sizeof(a->pids)) &&
+			   a->nports == b.nports && !memcmp(a->ports, b.ports, sizeof(a->ports)) &&
+			   a->names == b.names,
 		   "a value printed by nerrf_opt_print parsed back differently");
 	nerrf_conf_free(&ca);
 }
@@ -128,6 +137,10 @@ static void parse(size_t errlen)
 		FUZZ_CHECK(a.npids <= 3, "%u pids", a.npids);
 		for (unsigned i = 0; i < a.npids; i++)
 			FUZZ_CHECK(a.pids[i] >= 1 && a.pids[i] <= 4194304, "pid %u", a.pids[i]);
+		FUZZ_CHECK(a.nports <= 2, "%u ports", a.nports);
+		for (unsigned i = 0; i < a.nports; i++)
+			FUZZ_CHECK(a.ports[i] >= 1, "port %u", a.ports[i]);
+		FUZZ_CHECK(a.names <= 7, "names %#x", a.names);
 		if (errlen == 512)
 			round_trip(&a);
 	}
