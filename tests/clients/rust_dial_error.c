@@ -15,17 +15,8 @@
 /* The subscriber's exit status and stderr, run as uid (0: as we are). */
 static int run(const char *bin, const char *url, const char *err, uid_t uid)
 {
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0 || dup2(fd, STDERR_FILENO) < 0)
-			_exit(126);
-		if (uid && (setgroups(0, NULL) != 0 || setgid(uid) != 0 || setuid(uid) != 0))
-			_exit(125);
-		execl(bin, bin, "--url", url, (char *)NULL);
-		_exit(127);
-	}
+	char *argv[] = { (char *)bin, "--url", (char *)url, NULL };
+	pid_t pid = pt_start(argv, &(struct pt_child){ .err = err, .uid = uid });
 	int rc = pt_wait_exit(pid, 10000);
 	if (rc < 0)
 		kill(pid, SIGKILL);

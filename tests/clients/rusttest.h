@@ -26,35 +26,30 @@
  */
 static inline int rt_cargo(const char *log, char *const env[], char *const args[])
 {
-	char home[600];
+	static char home[600], tdir[600], *vars[24];
 	const char *src = getenv("NERRF_RUST_SRC"), *target = getenv("NERRF_RUST_TARGET");
-	char *argv[16] = {"cargo"};
+	char *argv[16] = {RT_CARGO};
+	int n = 0;
 
 	if (access(RT_CARGO, X_OK) != 0 || access(RT_RUSTC, X_OK) != 0)
 		test_skip("%s or %s missing: install Debian's cargo and rustc "
 			  "(scripts/install-deps) to test clients/rust", RT_CARGO, RT_RUSTC);
 	CHECK(src && target, "meson test sets NERRF_RUST_SRC and NERRF_RUST_TARGET");
-	snprintf(home, sizeof(home), "%s/cargo-home", target);
 	for (int i = 0; args[i] && i < 14; i++)
 		argv[i + 1] = args[i];
-
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0 || dup2(fd, STDOUT_FILENO) < 0 || dup2(fd, STDERR_FILENO) < 0 ||
-		    chdir(src) != 0) /* cargo finds .cargo/config.toml from its cwd */
-			_exit(126);
-		/* Debian's toolchain only, whatever else is on PATH or in ~/.cargo. */
-		setenv("CARGO_TARGET_DIR", target, 1);
-		setenv("CARGO_HOME", home, 1);
-		setenv("RUSTC", RT_RUSTC, 1);
-		setenv("RUSTDOC", RT_RUSTDOC, 1);
-		for (int i = 0; env && env[i]; i++)
-			putenv(env[i]);
-		execv(RT_CARGO, argv);
-		_exit(127);
-	}
+	/* Debian's toolchain only, whatever else is on PATH or in ~/.cargo. */
+	snprintf(tdir, sizeof(tdir), "CARGO_TARGET_DIR=%s", target);
+	snprintf(home, sizeof(home), "CARGO_HOME=%s/cargo-home", target);
+	vars[n++] = tdir;
+	vars[n++] = home;
+	vars[n++] = "RUSTC=" RT_RUSTC;
+	vars[n++] = "RUSTDOC=" RT_RUSTDOC;
+	for (int i = 0; env && env[i] && n < 23; i++)
+		vars[n++] = env[i];
+	vars[n] = NULL;
+	/* cargo finds .cargo/config.toml (the vendored registry) from its cwd */
+	pid_t pid = pt_start(argv, &(struct pt_child){ .err = log, .out = log, .cwd = src,
+						     .env = vars });
 	int st;
 	CHECK(waitpid(pid, &st, 0) == pid);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);

@@ -14,6 +14,7 @@
 
 #include "coll_helper.h"
 #include "harness.h"
+#include "lib/spawn.h"
 #include "nerrf_ring.h"
 #include "nerrf_time.h"
 
@@ -51,26 +52,17 @@ void coll_start(struct coll *c, const char *const *args)
 	for (; args && *args && n < 62; args++)
 		argv[n++] = *args;
 	argv[n] = NULL;
-	if (pipe(pfd) < 0)
+	if (pipe2(pfd, O_CLOEXEC) < 0)
 		FAIL("pipe: %s", strerror(errno));
-	c->pid = fork();
-	if (c->pid < 0)
-		FAIL("fork: %s", strerror(errno));
-	if (c->pid == 0) {
-		dup2(pfd[1], 2);
-		close(pfd[0]);
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		/* LeakSanitizer stops the world with clone/ptrace/mprotect, which
-		 * the collector's seccomp filter refuses; the tests still check
-		 * their own leaks. Later ASAN_OPTIONS entries win. */
-		char asan[512];
-		const char *old = getenv("ASAN_OPTIONS");
-		snprintf(asan, sizeof(asan), "%s%sdetect_leaks=0", old ? old : "", old ? ":" : "");
-		setenv("ASAN_OPTIONS", asan, 1);
-		execv(bin, (char *const *)argv);
-		fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
-		_exit(127);
-	}
+	/* LeakSanitizer stops the world with clone/ptrace/mprotect, which the
+	 * collector's seccomp filter refuses; the tests still check their own
+	 * leaks. Later ASAN_OPTIONS entries win. */
+	char asan[512], *env[] = { asan, NULL };
+	const char *old = getenv("ASAN_OPTIONS");
+	snprintf(asan, sizeof(asan), "ASAN_OPTIONS=%s%sdetect_leaks=0", old ? old : "",
+		 old ? ":" : "");
+	c->pid = pt_start((char *const *)argv, &(struct pt_child){ .err_fd = pfd[1], .env = env,
+								     .death_sig = SIGTERM });
 	running = c->pid;
 	atexit(kill_running);
 	close(pfd[1]);

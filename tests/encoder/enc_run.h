@@ -59,7 +59,7 @@ static inline void enc_spawn(struct enc_run *t, const char *encoder, const char 
 	while (extra && *extra && argc < 30)
 		argv[argc++] = *extra++;
 	argv[argc] = NULL;
-	t->pid = pt_spawn_sig((char *const *)argv, NULL, NULL, SIGKILL);
+	t->pid = pt_spawn((char *const *)argv, NULL);
 	enc_serve_ring1(t);
 }
 

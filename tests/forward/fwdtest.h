@@ -76,7 +76,7 @@ static inline void ft_nats_start(struct ft_env *t)
 	for (int i = 0; t->tls_args[i]; i++)
 		argv[n++] = (char *)t->tls_args[i];
 	argv[n] = NULL;
-	t->nats = pt_spawn_sig(argv, t->nats_err, NULL, SIGKILL);
+	t->nats = pt_spawn(argv, t->nats_err);
 	CHECK(ft_port_open(t->port, 10000), "nats-server did not listen on %d: %s", t->port,
 	      pt_slurp(t->nats_err));
 }
@@ -136,18 +136,8 @@ static inline pid_t ft_forward(struct ft_env *t, const char *url, ...)
 	va_end(ap);
 	argv[argc] = NULL;
 	/* Appends, so that a restarted forwarder's lines stay with its predecessor's. */
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int fd = open(t->fwd_err, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		if (fd >= 0)
-			dup2(fd, STDERR_FILENO);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	t->fwd = pid;
-	return pid;
+	t->fwd = pt_start(argv, &(struct pt_child){ .err = t->fwd_err, .append = true });
+	return t->fwd;
 }
 
 static inline void ft_free(struct ft_env *t)

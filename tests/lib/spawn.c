@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <grp.h>
 #include <poll.h>
 
 #include "spawn.h"
@@ -11,22 +12,33 @@ const char *pt_bin(const char *env)
 	return p;
 }
 
-pid_t pt_spawn_sig(char *const argv[], const char *err_path, const char *out_path, int death_sig)
+static int open_out(const char *path, bool append)
+{
+	return open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0644);
+}
+
+pid_t pt_start(char *const argv[], const struct pt_child *c)
 {
 	pid_t pid = fork();
-	CHECK(pid >= 0);
+	CHECK(pid >= 0, "fork: %s", strerror(errno));
 	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, death_sig);
-		if (err_path) {
-			int fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-			if (fd >= 0)
-				dup2(fd, STDERR_FILENO);
-		}
-		if (out_path) {
-			int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-			if (o >= 0)
-				dup2(o, STDOUT_FILENO);
-		}
+		int e = c->err_fd > 0 ? c->err_fd : c->err ? open_out(c->err, c->append) : -1;
+		int o = !c->out ? -1 : c->err && strcmp(c->out, c->err) == 0 ? e
+									   : open_out(c->out, c->append);
+
+		prctl(PR_SET_PDEATHSIG, c->death_sig ? c->death_sig : SIGKILL);
+		if ((c->err_fd > 0 || c->err) && (e < 0 || dup2(e, STDERR_FILENO) < 0))
+			_exit(126);
+		if (c->out && (o < 0 || dup2(o, STDOUT_FILENO) < 0))
+			_exit(126);
+		if (c->cwd && chdir(c->cwd) < 0)
+			_exit(126);
+		for (int i = 0; c->env && c->env[i]; i++)
+			if (putenv(c->env[i]) < 0)
+				_exit(126);
+		if (c->uid && (setgroups(0, NULL) < 0 || setgid((gid_t)c->uid) < 0 ||
+			       setuid(c->uid) < 0))
+			_exit(126);
 		execv(argv[0], argv);
 		fprintf(stderr, "exec %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -36,7 +48,7 @@ pid_t pt_spawn_sig(char *const argv[], const char *err_path, const char *out_pat
 
 pid_t pt_spawn_io(char *const argv[], const char *err_path, const char *out_path)
 {
-	return pt_spawn_sig(argv, err_path, out_path, SIGKILL);
+	return pt_start(argv, &(struct pt_child){ .err = err_path, .out = out_path });
 }
 
 pid_t pt_spawn(char *const argv[], const char *err_path)

@@ -22,11 +22,23 @@
 /* The binary named by $env, which must be executable (meson test sets it). */
 const char *pt_bin(const char *env);
 
+/* How pt_start runs a child; what is left zero is inherited, or as we are. */
+struct pt_child {
+	const char *err, *out; /* files for stderr and stdout; one path for both: one file */
+	bool append;           /* add to the files instead of truncating them */
+	int err_fd;            /* > 0: stderr to this fd (a pipe's end) instead */
+	uid_t uid;             /* > 0: as this uid, its gid the same, no other groups */
+	const char *cwd;
+	char *const *env;      /* NAME=VALUE strings added to the environment, NULL-terminated */
+	int death_sig;         /* what it gets when the test dies; 0: SIGKILL */
+};
+
 /*
- * Starts argv[0] with stderr (if err_path) and stdout (if out_path) going to
- * those files; it gets death_sig when the test dies.
+ * Starts argv[0] as c says. The child exits 126 when it cannot be set up
+ * that way, 127 when argv[0] cannot be run.
  */
-pid_t pt_spawn_sig(char *const argv[], const char *err_path, const char *out_path, int death_sig);
+pid_t pt_start(char *const argv[], const struct pt_child *c);
+/* The common cases: stderr (if err_path) and stdout (if out_path) to those files. */
 pid_t pt_spawn_io(char *const argv[], const char *err_path, const char *out_path);
 pid_t pt_spawn(char *const argv[], const char *err_path);
 

@@ -169,7 +169,7 @@ static inline void e2e_run(struct e2e *e, char *const extra[])
 		argv[argc++] = extra[i];
 	argv[argc] = NULL;
 	/* SIGTERM, not SIGKILL: if the test dies, nerrf run still stops its stages. */
-	e->run = pt_spawn_sig(argv, e->err, NULL, SIGTERM);
+	e->run = pt_start(argv, &(struct pt_child){ .err = e->err, .death_sig = SIGTERM });
 }
 
 static inline bool e2e_is_probe(const struct e2e *e, const Nerrf__Trace__Event *ev)

@@ -34,20 +34,8 @@ static int run(const char *dir, const char *name, int uid, char *const args[], u
 		argv[argc++] = args[i];
 	argv[argc] = NULL;
 	uint64_t t0 = nerrf_mono_ms();
-	pid_t pid = fork();
-	CHECK(pid >= 0);
-	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int fd = open(err, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		int o = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-		if (fd < 0 || o < 0 || dup2(fd, STDERR_FILENO) < 0 || dup2(o, STDOUT_FILENO) < 0)
-			_exit(126);
-		if (uid >= 0 && (setgroups(0, NULL) != 0 || setgid((gid_t)uid) != 0 ||
-				 setuid((uid_t)uid) != 0))
-			_exit(126);
-		execv(argv[0], argv);
-		_exit(127);
-	}
+	pid_t pid = pt_start(argv, &(struct pt_child){ .err = err, .out = out,
+						     .uid = uid > 0 ? (uid_t)uid : 0 });
 	int rc = pt_wait_exit(pid, 15000);
 	if (rc < 0) {
 		kill(pid, SIGKILL);
