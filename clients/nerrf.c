@@ -7,8 +7,6 @@
 #include "supervisor.h"
 #include "nerrf_version.h"
 
-volatile sig_atomic_t nerrf_stop;
-
 static void usage(FILE *f)
 {
 	fputs("Usage: nerrf COMMAND [options]\n\n"

@@ -3,14 +3,13 @@
 #ifndef NERRF_CLI_H
 #define NERRF_CLI_H
 
-#include <signal.h>
 #include <stdint.h>
 
 #include <nng/nng.h>
 
+#include "nerrf_signal.h"
 #include "nerrf_tls.h"
 
-extern volatile sig_atomic_t nerrf_stop;
 
 int cmd_tail(int argc, char **argv);
 int cmd_stats(int argc, char **argv);

@@ -93,7 +93,7 @@ int cmd_stats(int argc, char **argv)
 	nng_socket s;
 	if (subscribe("stats", url, &tls, false, true, &s) != 0)
 		return 1;
-	catch_signals();
+	nerrf_catch_stop();
 
 	struct watch w = {.cmd = "stats", .url = url, .limit_ms = timeout_s * 1000, .wait = wait};
 	Stats *prev = NULL;

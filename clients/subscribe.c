@@ -22,20 +22,6 @@
 
 #define PROBE_MS 3000 /* with nothing received, look at an ipc:// socket after this long */
 
-static void on_signal(int sig)
-{
-	(void)sig;
-	nerrf_stop = 1;
-}
-
-void catch_signals(void)
-{
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
-}
-
 /* ipc://<rundir>/events.sock, the publisher's default address. */
 const char *default_url(const char *rundir, char *buf, size_t len)
 {

@@ -53,7 +53,6 @@ extern size_t recv_max;
 /* Connections nng closed; it closes one on a message larger than recv_max. */
 extern atomic_uint pipes_closed;
 
-void catch_signals(void);
 /* ipc://<rundir>/events.sock, the publisher's default address. */
 const char *default_url(const char *rundir, char *buf, size_t len);
 void tls_option(struct nerrf_tls_files *t, int c, const char *v);

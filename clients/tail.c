@@ -530,7 +530,7 @@ int cmd_tail(int argc, char **argv)
 		return 2;
 	if (o.nats) {
 		struct fleet fl = {.o = &o};
-		catch_signals();
+		nerrf_catch_stop();
 		if (!o.json) {
 			printf("%-16s ", "HOST");
 			print_header(stdout);
@@ -545,7 +545,7 @@ int cmd_tail(int argc, char **argv)
 	/* The stats come at least every 2.5 s: they tell that a publisher is there. */
 	if (subscribe("tail", o.url, &o.tls, true, true, &s) != 0)
 		return 1;
-	catch_signals();
+	nerrf_catch_stop();
 	if (!o.json)
 		print_header(stdout);
 	fflush(stdout);

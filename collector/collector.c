@@ -22,18 +22,9 @@
 #include "nerrf_log.h"
 #include "nerrf_notify.h"
 #include "nerrf_ring.h"
+#include "nerrf_signal.h"
 #include "nerrf_wire.h"
 #include "privdrop.h"
-
-static volatile sig_atomic_t stop, reload;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		reload = 1;
-	else
-		stop = 1;
-}
 
 /* One collector per rundir: two would share pinned programs and split their events. */
 static int lock_rundir(void *arg)
@@ -138,16 +129,13 @@ int main(int argc, char **argv)
 	struct nerrf_ring_prod *ring = NULL;
 	struct nerrf_ring_server *srv = NULL;
 	struct drain *d = NULL;
-	struct sigaction sa = { .sa_handler = on_signal };
-	struct sigaction hup = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
 	char msg[512];
 	const char *rmsg = NULL;
 	uid_t uid;
 	gid_t gid;
 	int rc = 1, e, conf_dir;
 
-	/* A reload asked for while we start is done once the drain loop runs. */
-	sigaction(SIGHUP, &hup, NULL);
+	nerrf_catch_reload();
 	log_init(PROG, false);
 	if (parse_opts(argc, argv, &o) < 0)
 		return 2;
@@ -158,8 +146,7 @@ int main(int argc, char **argv)
 	}
 	if (o.cleanup)
 		return cleanup(&o);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	nerrf_catch_stop();
 	/* Held for reloads: after the drop, the file is opened only through it. */
 	conf_dir = nerrf_conf_dir(argc, argv, msg, sizeof(msg));
 	if (conf_dir == -2) {
@@ -191,8 +178,8 @@ int main(int argc, char **argv)
 	log_warnx("ready: pid %d, ring %s/%s, uid %u", getpid(), o.rundir, NERRF_RING1_NAME,
 		  (unsigned)uid);
 	nerrf_notify_ready("capturing into %s/%s", o.rundir, NERRF_RING1_NAME);
-	while ((e = drain_run(d, &stop, &reload)) > 0) {
-		reload = 0;
+	while ((e = drain_run(d, &nerrf_stop, &nerrf_reload)) > 0) {
+		nerrf_reload = 0;
 		if (reload_opts(argc, argv, conf_dir, &o) > 0) {
 			log_init(PROG, o.verbose);
 			kernel_apply(&k, &o);

@@ -21,6 +21,7 @@
 #include "encoder.h"
 #include "nerrf_conf.h"
 #include "nerrf_log.h"
+#include "nerrf_signal.h"
 #include "nerrf_notify.h"
 #include "nerrf_opt.h"
 #include "nerrf_parse.h"
@@ -33,16 +34,6 @@
 #define TICK_NS NS_PER_SEC
 /* Room in a ring #2 record for the batch metadata (loss counters and their maps). */
 #define META_SLACK (8u << 10)
-
-static volatile sig_atomic_t stop, reload;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		reload = 1;
-	else
-		stop = 1;
-}
 
 /* SIGIO: the collector went away; waking up (EINTR) is all this is for. */
 static void on_producer_gone(int sig)
@@ -227,7 +218,7 @@ static int open_ring1(struct run *R)
 		}
 		struct timespec ts = {delay_ms / 1000, (long)(delay_ms % 1000) * 1000000};
 		nanosleep(&ts, NULL);
-		if (stop)
+		if (nerrf_stop)
 			return -EINTR;
 		if (delay_ms < 1000)
 			delay_ms *= 2;
@@ -359,7 +350,7 @@ static int flush(struct run *R, int wait_ms)
 	uint64_t nevents = e->n, oldest = e->oldest_mono_ns, seq = e->batch_seq + 1;
 	uint64_t deadline = wait_ms < 0 ? UINT64_MAX : nerrf_mono_ns() + (uint64_t)wait_ms * 1000000;
 	while (!(h = nerrf_ring_reserve(R->r2, total))) {
-		if (wait_ms < 0 && stop)
+		if (wait_ms < 0 && nerrf_stop)
 			return -EINTR;
 		uint64_t now = nerrf_mono_ns();
 		if (now >= deadline)
@@ -445,10 +436,10 @@ static int run_loop(struct run *R)
 
 	R->last_tick = now;
 	R->next_tick = R->last_tick + TICK_NS;
-	while (!stop) {
+	while (!nerrf_stop) {
 		size_t len;
-		if (reload) {
-			reload = 0;
+		if (nerrf_reload) {
+			nerrf_reload = 0;
 			reload_conf(R);
 			latency_ns = (uint64_t)e->o.latency_us * 1000;
 		}
@@ -532,10 +523,7 @@ int main(int argc, char **argv)
 	int rc = 1, r;
 
 	log_init("nerrf-encoder", false);
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	/* first: a SIGHUP while we start must not end us */
-	sigaction(SIGHUP, &sa, NULL);
+	nerrf_catch_reload();
 	if (parse_args(argc, argv, &o) < 0)
 		return 2;
 	if (o.check) {
@@ -543,11 +531,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sa.sa_handler = on_producer_gone;
+	nerrf_catch_stop();
+	struct sigaction sa = {.sa_handler = on_producer_gone};
+	sigemptyset(&sa.sa_mask);
 	sigaction(SIGIO, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
 
 	if (enc_init(&R->e, &o, err, sizeof(err)) < 0) {
 		log_warnx("%s", err);
@@ -574,7 +561,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(R->r1_path, sizeof(R->r1_path), "%s/%s", o.rundir, NERRF_RING1_NAME);
 	if (open_ring1(R) < 0) {
-		rc = stop ? 0 : 1;
+		rc = nerrf_stop ? 0 : 1;
 		goto out;
 	}
 	if (o.verbose)

@@ -31,6 +31,7 @@
 #include "exporter.h"
 #include "nerrf_conf.h"
 #include "nerrf_log.h"
+#include "nerrf_signal.h"
 #include "nerrf_notify.h"
 #include "nerrf_opt.h"
 #include "nerrf_parse.h"
@@ -46,8 +47,6 @@
 #define HTTP_CONNECTIONS 32
 #define HTTP_TIMEOUT_S 10
 
-static volatile sig_atomic_t stop, reload;
-
 struct opts {
 	const char *rundir;
 	const char *url;
@@ -59,14 +58,6 @@ struct opts {
 
 static struct exp_state state;
 static pthread_mutex_t state_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		reload = 1;
-	else
-		stop = 1;
-}
 
 static void usage(FILE *f)
 {
@@ -353,11 +344,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	struct sigaction sa_sig = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa_sig, NULL);
-	sigaction(SIGTERM, &sa_sig, NULL);
-	sigaction(SIGHUP, &sa_sig, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	nerrf_catch_reload();
+	nerrf_catch_stop();
 
 	if (subscribe(o.url, &sock) != 0)
 		goto out;
@@ -379,7 +367,7 @@ int main(int argc, char **argv)
 	nerrf_notify_ready("serving http://%s/metrics", o.listen);
 
 	uint64_t received_then = 0;
-	while (!stop) {
+	while (!nerrf_stop) {
 		nng_msg *m;
 		double secs;
 		/* The receive loop went round (at least every RECV_POLL_MS): pet the watchdog. */
@@ -388,8 +376,8 @@ int main(int argc, char **argv)
 					   (double)(state.received - received_then) / secs, o.url);
 			received_then = state.received;
 		}
-		if (reload) {
-			reload = 0;
+		if (nerrf_reload) {
+			nerrf_reload = 0;
 			log_warnx("SIGHUP: nothing to reload; --listen, --url "
 				"and --stats-interval take a restart");
 		}

@@ -33,6 +33,7 @@
 #include "forward.h"
 #include "nerrf_conf.h"
 #include "nerrf_log.h"
+#include "nerrf_signal.h"
 #include "nerrf_opt.h"
 #include "nerrf_parse.h"
 #include "nerrf_tls.h"
@@ -51,16 +52,6 @@
 #define LOG_EVERY_NS (60 * NERRF_S)	/* the counters, when they changed */
 #define REPLAY_BYTES (4u << 20)
 #define LIVE_RECVBUF 8192		/* messages nng holds while we catch up */
-
-static volatile sig_atomic_t stop, reload;
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		reload = 1;
-	else
-		stop = 1;
-}
 
 struct fwd {
 	struct fwd_opts o;
@@ -617,7 +608,7 @@ static void run(struct fwd *f)
 	int wait_ms = 0;
 
 	f->logged_ns = nerrf_mono_ns();
-	while (!stop) {
+	while (!nerrf_stop) {
 		uint64_t now = nerrf_mono_ns();
 		double secs;
 		/* The loop goes round at least every 20 ms: pet the watchdog. */
@@ -628,9 +619,9 @@ static void run(struct fwd *f)
 					   f->c.behind);
 			f->acked_then = f->c.acked;
 		}
-		if (reload) {
+		if (nerrf_reload) {
 			/* nerrf run and kill -HUP send it to every stage: it must not end the hop. */
-			reload = 0;
+			nerrf_reload = 0;
 			log_warnx("SIGHUP: nothing to reload; every option of the forwarder takes "
 				  "a restart (systemctl restart nerrf-forward)");
 		}
@@ -668,7 +659,7 @@ static void run(struct fwd *f)
 		if (rv == NNG_ETIMEDOUT)
 			continue;
 		if (rv != 0) {
-			if (!stop)
+			if (!nerrf_stop)
 				log_warnx("receiving from the publisher: %s", nng_strerror(rv));
 			continue;
 		}
@@ -718,11 +709,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	nerrf_catch_reload();
+	nerrf_catch_stop();
 
 	if (mkdir(f.o.state_dir, 0700) != 0 && errno != EEXIST)
 		fatal(1, "cannot create the state directory %s (--state-dir)", f.o.state_dir);

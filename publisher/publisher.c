@@ -28,6 +28,7 @@
 #include "journal.h"
 #include "nerrf_conf.h"
 #include "nerrf_log.h"
+#include "nerrf_signal.h"
 #include "nerrf_notify.h"
 #include "nerrf_opt.h"
 #include "nerrf_parse.h"
@@ -50,7 +51,6 @@
 #define ENCODER_SILENT_NS 2500000000ull
 #define PASS_MAX 64 /* ring #2 records framed, journaled in one write, then sent */
 
-static volatile sig_atomic_t stop, reload;
 static atomic_uint subscribers;
 
 struct opts {
@@ -76,14 +76,6 @@ struct counters {
 	struct nerrf_journal *journal; /* NULL with --no-journal */
 	uint64_t notified_seq; /* publisher_seq at the last status */
 };
-
-static void on_signal(int sig)
-{
-	if (sig == SIGHUP)
-		reload = 1;
-	else
-		stop = 1;
-}
 
 static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
@@ -634,7 +626,7 @@ static int publish_pass(nng_socket s, struct nerrf_ring_cons *r2, struct counter
 static struct nerrf_ring_cons *attach_ring2(const char *path, nng_socket s, struct counters *c)
 {
 	bool told = false;
-	while (!stop) {
+	while (!nerrf_stop) {
 		struct nerrf_ring_cons *r;
 		const char *msg = NULL;
 		int rv = nerrf_ring_connect(path, &r, &msg);
@@ -677,9 +669,7 @@ int main(int argc, char **argv)
 	int ret = 1, rv;
 
 	log_init("nerrf-publisher", false);
-	struct sigaction sa = {.sa_handler = on_signal};
-	/* first: a SIGHUP while we start must not end us */
-	sigaction(SIGHUP, &sa, NULL);
+	nerrf_catch_reload();
 	nerrf_opt_longopts(table, longopts);
 	if (nerrf_conf_load(argc, argv, "publisher", longopts, false, ca, err, sizeof(err)) != 0) {
 		log_warnx("%s", err);
@@ -701,9 +691,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	nerrf_catch_stop();
 
 	if ((rv = nng_pub0_open(&sock)) != 0) {
 		log_warnx("cannot open an nng pub socket: %s",
@@ -755,7 +743,7 @@ int main(int argc, char **argv)
 
 	r2 = attach_ring2(path, sock, &c);
 	if (!r2) {
-		ret = stop ? 0 : 1;
+		ret = nerrf_stop ? 0 : 1;
 		goto out;
 	}
 	/*
@@ -764,13 +752,13 @@ int main(int argc, char **argv)
 	 * encoder waits on a full ring #2 meanwhile, so nothing is dropped.
 	 */
 	for (uint64_t end = nerrf_mono_ns() + (uint64_t)o.start_grace_ms * 1000000;
-	     !stop && atomic_load(&subscribers) == 0 && nerrf_mono_ns() < end;) {
+	     !nerrf_stop && atomic_load(&subscribers) == 0 && nerrf_mono_ns() < end;) {
 		notify_alive(&c, "held for a first subscriber (--start-grace)");
 		usleep(10 * 1000);
 	}
 	log_warnx("publishing %s", path);
 
-	while (!stop) {
+	while (!nerrf_stop) {
 		size_t len;
 		int e = publish_pass(sock, r2, &c);
 
@@ -804,8 +792,8 @@ int main(int argc, char **argv)
 			continue;
 		}
 
-		if (reload) {
-			reload = 0;
+		if (nerrf_reload) {
+			nerrf_reload = 0;
 			reload_conf(argc, argv, sock, &o);
 		}
 		uint64_t t = nerrf_mono_ns();
