@@ -230,6 +230,8 @@ static void put_float(FILE *f, double v, bool single)
  */
 static void put_timestamp(FILE *f, const Google__Protobuf__Timestamp *ts, bool all)
 {
+	static int64_t second = INT64_MIN;
+	static char second_text[64];
 	/* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in seconds since 1970 */
 	const int64_t min = -62135596800LL, max = 253402300799LL;
 	int64_t nanos = ts->nanos % 1000000000, secs = ts->seconds;
@@ -244,18 +246,26 @@ static void put_timestamp(FILE *f, const Google__Protobuf__Timestamp *ts, bool a
 		put_message(f, &ts->base, all);
 		return;
 	}
-	time_t t = (time_t)secs;
-	gmtime_r(&t, &tm);
-	fprintf(f, "\"%04d-%02d-%02dT%02d:%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1,
-		tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	if (nanos && nanos % 1000000 == 0)
-		fprintf(f, ".%03dZ\"", (int)(nanos / 1000000));
-	else if (nanos && nanos % 1000 == 0)
-		fprintf(f, ".%06dZ\"", (int)(nanos / 1000));
-	else if (nanos)
-		fprintf(f, ".%09dZ\"", (int)nanos);
-	else
-		fputs_unlocked("Z\"", f);
+	/* Events come in time order: most share the second before them, so its text is kept. */
+	if (secs != second) {
+		time_t t = (time_t)secs;
+		gmtime_r(&t, &tm);
+		snprintf(second_text, sizeof(second_text), "\"%04d-%02d-%02dT%02d:%02d:%02d",
+			 tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			 tm.tm_sec);
+		second = secs;
+	}
+	fputs_unlocked(second_text, f);
+
+	char frac[16], *p = frac;
+	int digits = !nanos ? 0 : nanos % 1000000 == 0 ? 3 : nanos % 1000 == 0 ? 6 : 9;
+	if (digits)
+		*p++ = '.';
+	for (int64_t d = 100000000; digits-- > 0; d /= 10)
+		*p++ = (char)('0' + nanos / d % 10);
+	*p++ = 'Z';
+	*p++ = '"';
+	fwrite_unlocked(frac, 1, (size_t)(p - frac), f);
 }
 
 /* A decimal integer, quoted for the 64-bit types: fprintf per field was the printer's top cost. */
@@ -530,13 +540,18 @@ void print_header(FILE *f)
 
 void print_row(FILE *f, const Event *e)
 {
+	static int64_t second = INT64_MIN; /* as in put_timestamp */
+	static char second_text[16];
 	char tbuf[32] = "?";
 	if (e->ts) {
-		struct tm tm;
-		time_t sec = (time_t)e->ts->seconds;
-		localtime_r(&sec, &tm);
-		size_t n = strftime(tbuf, sizeof(tbuf), "%H:%M:%S", &tm);
-		snprintf(tbuf + n, sizeof(tbuf) - n, ".%06d", e->ts->nanos / 1000);
+		if (e->ts->seconds != second) {
+			struct tm tm;
+			time_t sec = (time_t)e->ts->seconds;
+			localtime_r(&sec, &tm);
+			strftime(second_text, sizeof(second_text), "%H:%M:%S", &tm);
+			second = e->ts->seconds;
+		}
+		snprintf(tbuf, sizeof(tbuf), "%s.%06d", second_text, e->ts->nanos / 1000);
 	}
 	fprintf(f, "%-15s %7" PRIu32 " ", tbuf, e->pid);
 	put_name_padded(f, e->comm, e->comm_bytes, 15);
