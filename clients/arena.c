@@ -51,14 +51,29 @@ void arena_init(struct arena *a)
 
 void arena_reset(struct arena *a)
 {
-	struct arena_block *keep = a->blocks;
+	struct arena_block *b = a->blocks;
+	size_t total = 0;
 
-	if (!keep)
+	if (!b)
 		return;
-	for (struct arena_block *b = keep->next, *next; b; b = next) {
+	if (!b->next) {
+		b->used = 0;
+		return;
+	}
+	/*
+	 * The batch took more than one block: the next gets one of the size they
+	 * had together, so that a stream of large batches does not malloc and
+	 * free (and the heap grow and shrink) every time.
+	 */
+	for (struct arena_block *next; b; b = next) {
 		next = b->next;
+		total += b->size;
 		free(b);
 	}
-	keep->next = NULL;
-	keep->used = 0;
+	a->blocks = NULL;
+	b = malloc(sizeof(*b) + total);
+	if (b) {
+		*b = (struct arena_block){ .size = total };
+		a->blocks = b;
+	}
 }

@@ -17,7 +17,7 @@ struct arena {
 };
 
 void arena_init(struct arena *a);
-/* Everything allocated since the last reset is gone; one block is kept. */
+/* Everything allocated since the last reset is gone; one block (as large as they all were) is kept. */
 void arena_reset(struct arena *a);
 
 #endif /* NERRF_ARENA_H */
