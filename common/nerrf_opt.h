@@ -73,8 +73,10 @@ struct nerrf_opt {
 	{ .name = n, .kind = NERRF_OPT_UINTS, .off = offsetof(T, f), .width = sizeof(((T *)0)->f[0]), \
 	  .min = lo, .max = hi, .unit = sizeof(((T *)0)->f) / sizeof(((T *)0)->f[0]), \
 	  .n_off = offsetof(T, count) }
-#define NOPT_NAMES(n, T, f, list, count) \
-	{ .name = n, .kind = NERRF_OPT_NAMES, NERRF_OPT_AT_(T, f), .names = list, .unit = count }
+/* list: an array of the names, by bit */
+#define NOPT_NAMES(n, T, f, list) \
+	{ .name = n, .kind = NERRF_OPT_NAMES, NERRF_OPT_AT_(T, f), .names = list, \
+	  .unit = sizeof(list) / sizeof(list[0]) }
 #define NOPT_FN(n, f) { .name = n, .kind = NERRF_OPT_FN, .fn = f }
 #define NOPT_ACTION(n, f) { .name = n, .kind = NERRF_OPT_ACTION, .fn = f }
 #define NOPT_HELP(u) { .name = "help", .kind = NERRF_OPT_HELP, .usage = u }

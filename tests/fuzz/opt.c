@@ -62,7 +62,7 @@ static const struct nerrf_opt table[] = {
 	NOPT_MODE("mode", O, mode, 0007),
 	NOPT_UINTS("pid", O, pids, npids, 1, 4194304),
 	NOPT_UINTS("port", O, ports, nports, 1, 65535),
-	NOPT_NAMES("names", O, names, name_list, 3),
+	NOPT_NAMES("names", O, names, name_list),
 	NOPT_FN("fn", fn),
 	NOPT_END,
 };
