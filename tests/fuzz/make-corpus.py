@@ -271,6 +271,8 @@ def tail_seeds():
     yield "exec", b"EVB1" + pb(1, pb_event("/usr/bin/ls", syscall="execve", f28="ls",
                                            f38=b"\xff")) + pb(7, 3)
     yield "empty-events", b"EVB1" + pb(1, b"") * 50
+    # a JSON line past the printer's line buffer, escapes across its edge
+    yield "long-line", b"EVB1" + pb(1, pb_event("/srv/" + "\"\x01\u00e9" * 4000)) + pb(7, 5)
     gap = pb(20, 1) + pb(21, 5000000000) + pb(22, pb(1, 1) + pb(2, 2) + pb(5, "collector died"))
     yield "stats", b"STS1" + pb(2, "host\x1b]0;title\x07") + pb(4, pb(2, 7) + gap) + \
         pb(13, "collector=down encoder=up") + pb(14, 3)
