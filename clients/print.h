@@ -21,6 +21,8 @@ typedef Nerrf__Trace__Stats Stats;
 size_t put_text(FILE *f, const char *s);
 void put_text_padded(FILE *f, const char *s, size_t width);
 void format_ts(const Google__Protobuf__Timestamp *ts, char *buf, size_t len);
+/* A finite float (single) or double as the shortest %g that reads back to it. */
+void format_float(char buf[static 40], double v, bool single);
 
 /*
  * Any message as one line of proto3 JSON with trace.proto's field names
