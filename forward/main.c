@@ -524,26 +524,22 @@ static void publish_local(struct fwd *f)
 	free(b);
 }
 
-/* The publisher's Stats, unchanged, with this forwarder's counters appended (field 21). */
+/*
+ * The publisher's Stats, unchanged, with this forwarder's counters appended:
+ * a Stats holding only them, packed after it, which protobuf reads as one.
+ */
 static void forward_stats(struct fwd *f, const uint8_t *pb, size_t len)
 {
-	size_t n = nerrf__trace__forward_counters__get_packed_size(&f->c);
-	uint8_t *b = malloc(len + 16 + n), *p;
+	Stats own = NERRF__TRACE__STATS__INIT;
 
+	own.forward = &f->c;
+	size_t n = nerrf__trace__stats__get_packed_size(&own);
+	uint8_t *b = malloc(len + n);
 	if (!b)
 		return;
 	memcpy(b, pb, len);
-	p = b + len;
-	/* key of field 21, length-delimited: (21 << 3 | 2) as a varint */
-	*p++ = 0xaa;
-	*p++ = 0x01;
-	for (size_t v = n; ; v >>= 7) {
-		*p++ = (uint8_t)(v & 0x7f) | (v > 0x7f ? 0x80 : 0);
-		if (v <= 0x7f)
-			break;
-	}
-	p += nerrf__trace__forward_counters__pack(&f->c, p);
-	fwd_broker_send_stats(b, (size_t)(p - b));
+	nerrf__trace__stats__pack(&own, b + len);
+	fwd_broker_send_stats(b, len + n);
 	free(b);
 }
 

@@ -32,14 +32,13 @@
 #include "nerrf_notify.h"
 #include "nerrf_opt.h"
 #include "nerrf_parse.h"
-#include "nerrf_ratelimit.h"
 #include "nerrf_version.h"
 #include "nerrf_ring.h"
 #include "nerrf_tls.h"
-#include "nerrf_pbwire.h"
 #include "nerrf_wire.h"
 #include "record.h"
 #include "sandbox.h"
+#include "trace.pb-c.h"
 #include "nerrf_time.h"
 
 #define MAX_LISTEN 16
@@ -88,14 +87,6 @@ static void on_pipe(nng_pipe p, nng_pipe_ev ev, void *arg)
 }
 
 /* ---- protobuf fields appended to encoded messages ---- */
-
-static size_t put_bytes(uint8_t *p, unsigned field, const void *b, size_t len)
-{
-	size_t n = nerrf_put_varint(p, (uint64_t)field << 3 | 2); /* wire type 2: length-delimited */
-	n += nerrf_put_varint(p + n, len);
-	memcpy(p + n, b, len);
-	return n + len;
-}
 
 /* ring #2's counters, added up over the rings of every encoder run so far */
 static void ring2_stats(struct nerrf_ring_cons *r2, const struct counters *c,
@@ -184,16 +175,18 @@ static void send_msg(nng_socket s, nng_msg *m, struct counters *c)
  */
 static void send_own_stats(nng_socket s, struct nerrf_ring_cons *r2, struct counters *c)
 {
-	uint8_t msg[64 + PUB_TRAILER_MAX], ts[24];
+	Nerrf__Trace__Stats st = NERRF__TRACE__STATS__INIT;
+	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+	uint8_t msg[64 + PUB_TRAILER_MAX];
 	struct nerrf_ring_stats rs = {0};
 	struct timespec now;
-	static const char state[] = "encoder=silent publisher=up";
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	size_t tn = nerrf_put_u64_field(ts, 1, (uint64_t)now.tv_sec);
-	tn += nerrf_put_u64_field(ts + tn, 2, (uint64_t)now.tv_nsec);
-	size_t n = put_bytes(msg, 1, ts, tn);
-	n += put_bytes(msg + n, 13, state, sizeof(state) - 1);
+	ts.seconds = now.tv_sec;
+	ts.nanos = (int32_t)now.tv_nsec;
+	st.ts = &ts;
+	st.stage_state = (char *)"encoder=silent publisher=up";
+	size_t n = nerrf__trace__stats__pack(&st, msg); /* a Timestamp and 27 bytes: < 64 */
 	ring2_stats(r2, c, &rs);
 	struct pub_tail t = tail_of(c, &rs);
 	n += pub_stats_trailer(msg + n, &t);
