@@ -51,7 +51,7 @@ static int cleanup(const struct opts *o)
 	int n = pin_remove(o->rundir, NULL);
 
 	if (n > 0)
-		fprintf(stderr, PROG ": removed %d pinned program set(s) for %s\n", n, o->rundir);
+		log_warnx("removed %d pinned program set(s) for %s", n, o->rundir);
 	return 0;
 }
 

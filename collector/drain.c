@@ -141,15 +141,13 @@ static int on_record(void *ctx, void *data, size_t size)
 
 static void serve_ring1(struct drain *d)
 {
-	uint64_t held;
 	int e = nerrf_ring_serve(d->srv, 0);
 
 	if (e == 1)
 		log_debug("handed ring #1 to an encoder");
 	/* a second consumer would corrupt the first one's reads */
-	if (e == -EBUSY && nerrf_ratelimit(&d->refused, nerrf_mono_ns(), &held))
-		log_warnx("refused a second encoder: one already holds ring #1 (%llu more "
-			  "refusals held back)", (unsigned long long)held);
+	if (e == -EBUSY)
+		log_warnx_limited(&d->refused, "refused a second encoder: one already holds ring #1");
 }
 
 static int epoll_add(int epfd, int fd)

@@ -320,7 +320,7 @@ int reload_opts(int argc, char **argv, int conf_dir, struct opts *o)
 			  "fix it and send SIGHUP again");
 		return -1;
 	}
-	changed = nerrf_conf_report(PROG, &boot, cur.argv ? &cur : &boot, &next, lo, live_keys);
+	changed = nerrf_conf_report(&boot, cur.argv ? &cur : &boot, &next, lo, live_keys);
 	/* By value only: what points into next (rundir, user ...) takes a restart. */
 	o->live = n.live;
 	o->verbose = n.verbose;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "nerrf_conf.h"
+#include "nerrf_log.h"
 #include "nerrf_parse.h"
 
 #define LINE_MAX_LEN 4096
@@ -479,9 +480,9 @@ static bool listed(const char *key, const char *const *keys)
 	return false;
 }
 
-size_t nerrf_conf_report(const char *prog, const struct nerrf_conf_argv *boot,
-			 const struct nerrf_conf_argv *cur, const struct nerrf_conf_argv *next,
-			 const struct option *opts, const char *const *live)
+size_t nerrf_conf_report(const struct nerrf_conf_argv *boot, const struct nerrf_conf_argv *cur,
+			 const struct nerrf_conf_argv *next, const struct option *opts,
+			 const char *const *live)
 {
 	const char *changed[128];
 	size_t n, applied = 0;
@@ -489,17 +490,17 @@ size_t nerrf_conf_report(const char *prog, const struct nerrf_conf_argv *boot,
 	n = nerrf_conf_changed(cur, next, opts, changed, 128);
 	for (size_t i = 0; i < n; i++)
 		if (listed(changed[i], live)) {
-			fprintf(stderr, "%s: reload: %s changed: in force now\n", prog, changed[i]);
+			log_warnx("reload: %s changed: in force now", changed[i]);
 			applied++;
 		}
 	/* Against the start: a key changed at an earlier reload still waits for the restart. */
 	n = nerrf_conf_changed(boot, next, opts, changed, 128);
 	for (size_t i = 0; i < n; i++)
 		if (!listed(changed[i], live))
-			fprintf(stderr, "%s: reload: %s changed: needs restart (the value it started "
-				"with stays in force until then)\n", prog, changed[i]);
+			log_warnx("reload: %s changed: needs restart (the value it started with "
+				  "stays in force until then)", changed[i]);
 	if (!applied)
-		fprintf(stderr, "%s: reload: read %s: nothing changes live\n", prog,
-			next->path ? next->path : "no configuration file");
+		log_warnx("reload: read %s: nothing changes live",
+			  next->path ? next->path : "no configuration file");
 	return applied;
 }

@@ -95,13 +95,13 @@ size_t nerrf_conf_changed(const struct nerrf_conf_argv *a, const struct nerrf_co
 			  const struct option *opts, const char **changed, size_t max);
 
 /*
- * Logs a clean reload to stderr as "prog: reload: ...": each key changed
+ * Logs a clean reload (nerrf_log: "prog: reload: ..."): each key changed
  * since cur that is in live (NULL-terminated) as in force now, each key
  * changed since boot (the start) that is not as needing a restart. Returns
  * how many live keys changed.
  */
-size_t nerrf_conf_report(const char *prog, const struct nerrf_conf_argv *boot,
-			 const struct nerrf_conf_argv *cur, const struct nerrf_conf_argv *next,
-			 const struct option *opts, const char *const *live);
+size_t nerrf_conf_report(const struct nerrf_conf_argv *boot, const struct nerrf_conf_argv *cur,
+			 const struct nerrf_conf_argv *next, const struct option *opts,
+			 const char *const *live);
 
 #endif /* NERRF_CONF_H */

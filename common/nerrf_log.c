@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "nerrf_log.h"
+#include "nerrf_time.h"
 
 static const char *prog = "nerrf";
 static bool verbose;
@@ -53,6 +54,24 @@ void log_warnx(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog(fmt, ap, 0);
 	va_end(ap);
+}
+
+bool log_warnx_limited(struct nerrf_ratelimit *rl, const char *fmt, ...)
+{
+	char msg[1800];
+	uint64_t held;
+	va_list ap;
+
+	if (!nerrf_ratelimit(rl, nerrf_mono_ns(), &held))
+		return false;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (held)
+		log_warnx("%s (%llu more like it held back)", msg, (unsigned long long)held);
+	else
+		log_warnx("%s", msg);
+	return true;
 }
 
 void log_debug(const char *fmt, ...)

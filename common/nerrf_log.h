@@ -21,6 +21,13 @@ void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Only with --verbose. */
 void log_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/*
+ * log_warnx at most once a second per rl, for a condition a peer can repeat
+ * at will (a corrupt ring, a refused connection); the line says how many
+ * like it were held back before it. True if it went out.
+ */
+bool log_warnx_limited(struct nerrf_ratelimit *rl, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 _Noreturn void fatal(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 _Noreturn void fatalx(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

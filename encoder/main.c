@@ -25,7 +25,6 @@
 #include "nerrf_notify.h"
 #include "nerrf_opt.h"
 #include "nerrf_parse.h"
-#include "nerrf_ratelimit.h"
 #include "nerrf_version.h"
 #include "nerrf_ring.h"
 #include "nerrf_wire.h"
@@ -397,8 +396,7 @@ static void reload_conf(struct run *R)
 		nerrf_conf_free(&next);
 		return;
 	}
-	if (nerrf_conf_report("nerrf-encoder", &boot, cur.argv ? &cur : &boot, &next, opts,
-			      live_keys) > 0) {
+	if (nerrf_conf_report(&boot, cur.argv ? &cur : &boot, &next, opts, live_keys) > 0) {
 		/* the batch being built was sized by the old limits */
 		if (flush(R, -1) == 0 && n.max_batch_bytes + ENC_EVENT_WIRE_MAX > e->cap) {
 			uint8_t *b = realloc(e->buf, n.max_batch_bytes + ENC_EVENT_WIRE_MAX);
@@ -432,7 +430,7 @@ static int run_loop(struct run *R)
 	unsigned since_clock = 0;
 	uint64_t now = nerrf_mono_ns();
 	struct nerrf_ratelimit corrupt_log = {0};
-	uint64_t corrupt_bytes = 0, suppressed;
+	uint64_t corrupt_bytes = 0;
 
 	R->last_tick = now;
 	R->next_tick = R->last_tick + TICK_NS;
@@ -454,15 +452,11 @@ static int run_loop(struct run *R)
 		if (err) {
 			size_t lost = nerrf_ring_resync(R->r1);
 			corrupt_bytes += lost;
-			if (nerrf_ratelimit(&corrupt_log, nerrf_mono_ns(), &suppressed)) {
-				log_warnx("ring #1 is corrupt (%s); skipped %llu "
-					"bytes and resynchronised (%llu more reports held back). "
-					"Check that only one collector writes it",
-					nerrf_ring_cons_corruption(R->r1),
-					(unsigned long long)corrupt_bytes,
-					(unsigned long long)suppressed);
+			if (log_warnx_limited(&corrupt_log, "ring #1 is corrupt (%s); skipped %llu "
+					      "bytes and resynchronised. Check that only one "
+					      "collector writes it", nerrf_ring_cons_corruption(R->r1),
+					      (unsigned long long)corrupt_bytes))
 				corrupt_bytes = 0;
-			}
 			continue;
 		}
 		if (rec) {

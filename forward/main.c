@@ -182,8 +182,8 @@ static int check_url(const struct fwd_opts *o)
 	bool tls = o->tls_ca || o->tls_cert || strncmp(u, "tls://", 6) == 0;
 
 	if (!h || (strncmp(u, "nats://", 7) != 0 && strncmp(u, "tls://", 6) != 0)) {
-		fprintf(stderr, "nerrf-forward: --nats %s: want nats://HOST:PORT or "
-			"tls://HOST:PORT\n", u);
+		log_warnx("--nats %s: want nats://HOST:PORT or "
+			"tls://HOST:PORT", u);
 		return -1;
 	}
 	if (tls)
@@ -194,9 +194,9 @@ static int check_url(const struct fwd_opts *o)
 	if (nerrf_host_is_loopback(nerrf_url_host(tcp, host, sizeof(host))))
 		return 0;
 	if (!o->insecure) {
-		fprintf(stderr, "nerrf-forward: refusing %s: plain text to a non-loopback server "
+		log_warnx("refusing %s: plain text to a non-loopback server "
 			"is neither authenticated nor encrypted; use tls://HOST:PORT with --tls-ca "
-			"(and --tls-cert/--tls-key or --creds), or pass --insecure\n", u);
+			"(and --tls-cert/--tls-key or --creds), or pass --insecure", u);
 		return -1;
 	}
 	log_warnx("warning: --insecure: every event goes to %s unencrypted", u);
@@ -218,11 +218,11 @@ static int parse_args(const struct nerrf_conf_argv *ca, struct fwd_opts *o)
 	o->max_age_ns = DEFAULT_MAX_AGE_NS;
 	int rc = nerrf_opt_parse(table, longopts, ca, o, err, sizeof(err));
 	if (rc == -1)
-		fprintf(stderr, "nerrf-forward: %s\n", err);
+		log_warnx("%s", err);
 	else if (rc == -2)
 		usage(stderr);
 	else if (rc == -3)
-		fprintf(stderr, "nerrf-forward: unexpected argument '%s' (see --help)\n",
+		log_warnx("unexpected argument '%s' (see --help)",
 			ca->argv[optind]);
 	if (rc != 0)
 		return rc < 0 ? -1 : 1;
@@ -231,13 +231,13 @@ static int parse_args(const struct nerrf_conf_argv *ca, struct fwd_opts *o)
 		return 1;
 	}
 	if (!o->nats) {
-		fprintf(stderr, "nerrf-forward: no NATS server: give --nats nats://HOST:PORT (or "
-			"nats = ... under [forward] in the configuration)\n");
+		log_warnx("no NATS server: give --nats nats://HOST:PORT (or "
+			"nats = ... under [forward] in the configuration)");
 		return -1;
 	}
 	if (!*o->prefix || strpbrk(o->prefix, "*> \t") || o->prefix[strlen(o->prefix) - 1] == '.') {
-		fprintf(stderr, "nerrf-forward: --prefix '%s': want subject tokens without "
-			"wildcards or blanks, such as nerrf or acme.nerrf\n", o->prefix);
+		log_warnx("--prefix '%s': want subject tokens without "
+			"wildcards or blanks, such as nerrf or acme.nerrf", o->prefix);
 		return -1;
 	}
 	char h[256] = "";
@@ -280,8 +280,8 @@ static int open_local(struct fwd *f)
 	    (rv = nng_socket_set_ms(f->live, NNG_OPT_RECONNMINT, 50)) != 0 ||
 	    (rv = nng_socket_set_ms(f->live, NNG_OPT_RECONNMAXT, 1000)) != 0 ||
 	    (rv = nng_dial(f->live, f->o.events_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
-		fprintf(stderr, "nerrf-forward: cannot subscribe to %s: %s; give the publisher's "
-			"address with --url or --rundir\n", f->o.events_url, nng_strerror(rv));
+		log_warnx("cannot subscribe to %s: %s; give the publisher's "
+			"address with --url or --rundir", f->o.events_url, nng_strerror(rv));
 		return -1;
 	}
 	/* A reply is at most 16 MiB of messages (docs/PROTOCOL.md). */
@@ -292,14 +292,14 @@ static int open_local(struct fwd *f)
 	    (rv = nng_socket_set_ms(f->rq, NNG_OPT_RECONNMINT, 50)) != 0 ||
 	    (rv = nng_socket_set_ms(f->rq, NNG_OPT_RECONNMAXT, 1000)) != 0 ||
 	    (rv = nng_dial(f->rq, f->o.replay_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
-		fprintf(stderr, "nerrf-forward: cannot dial the replay endpoint %s: %s; give it "
-			"with --replay-url\n", f->o.replay_url, nng_strerror(rv));
+		log_warnx("cannot dial the replay endpoint %s: %s; give it "
+			"with --replay-url", f->o.replay_url, nng_strerror(rv));
 		return -1;
 	}
 	if ((rv = nng_pub0_open(&f->local)) != 0 ||
 	    (rv = nng_listen(f->local, f->o.stats_listen, NULL, 0)) != 0) {
-		fprintf(stderr, "nerrf-forward: cannot listen on %s for its stats: %s; choose "
-			"another --stats-listen\n", f->o.stats_listen, nng_strerror(rv));
+		log_warnx("cannot listen on %s for its stats: %s; choose "
+			"another --stats-listen", f->o.stats_listen, nng_strerror(rv));
 		return -1;
 	}
 	if (strncmp(f->o.stats_listen, "ipc://", 6) == 0)
@@ -317,9 +317,7 @@ static void save_state(struct fwd *f, uint64_t now)
 	if (f->acked == f->saved)
 		return;
 	if (fwd_state_save(f->statedir, &st, err, sizeof(err)) != 0) {
-		uint64_t held;
-		if (nerrf_ratelimit(&f->rl_fail, now, &held))
-			log_warnx("%s", err);
+		log_warnx_limited(&f->rl_fail, "%s", err);
 		return;
 	}
 	f->saved = f->acked;
@@ -347,7 +345,7 @@ static unsigned in_flight(const struct fwd *f)
 
 /* Sends the EventBatch that is next in line; -1 when it could not go (it comes again). */
 static int send_batch(struct fwd *f, const uint8_t *pb, size_t len,
-		      const struct nerrf_batch_scan *sc, uint64_t now)
+		      const struct nerrf_batch_scan *sc)
 {
 	char id[400], boot[80], err[400];
 	size_t i = 0;
@@ -366,9 +364,7 @@ static int send_batch(struct fwd *f, const uint8_t *pb, size_t len,
 		snprintf(id, sizeof(id), "%s:%s:p%" PRIu64, f->o.host, boot, sc->publisher_seq);
 	if (fwd_broker_send(sc->publisher_seq, id, pb, len, (uint32_t)sc->events, err,
 			    sizeof(err)) != 0) {
-		uint64_t held;
-		if (nerrf_ratelimit(&f->rl_send, now, &held))
-			log_warnx("%s; it is sent again from the journal", err);
+		log_warnx_limited(&f->rl_send, "%s; it is sent again from the journal", err);
 		return -1;
 	}
 	f->next = sc->publisher_seq + 1;
@@ -380,7 +376,7 @@ static int send_batch(struct fwd *f, const uint8_t *pb, size_t len,
 }
 
 /* A journaled or live message; 1 sent, 0 not for now, -1 could not send. */
-static int offer(struct fwd *f, const uint8_t *msg, size_t len, uint64_t now, bool live)
+static int offer(struct fwd *f, const uint8_t *msg, size_t len, bool live)
 {
 	struct nerrf_batch_scan sc;
 
@@ -415,7 +411,7 @@ static int offer(struct fwd *f, const uint8_t *msg, size_t len, uint64_t now, bo
 				   : "the journal does not have them (journal_dropped, or removed by "
 				     "retention)");
 	}
-	return send_batch(f, msg + NERRF_TOPIC_LEN, len - NERRF_TOPIC_LEN, &sc, now) == 0 ? 1 : -1;
+	return send_batch(f, msg + NERRF_TOPIC_LEN, len - NERRF_TOPIC_LEN, &sc) == 0 ? 1 : -1;
 }
 
 /* What comes after next from the journal, as much as the window takes; 1 if any was sent. */
@@ -457,7 +453,7 @@ static int catch_up(struct fwd *f, uint64_t now)
 					 "broker took them");
 	rv = 0;
 	for (size_t i = 0; i < c->n_messages && rv >= 0; i++)
-		if ((rv = offer(f, c->messages[i].data, c->messages[i].len, now, false)) > 0)
+		if ((rv = offer(f, c->messages[i].data, c->messages[i].len, false)) > 0)
 			sent++;
 	had = c->n_messages;
 	nerrf__trace__replay_chunk__free_unpacked(c, NULL);
@@ -572,7 +568,7 @@ static void on_stats(struct fwd *f, const uint8_t *pb, size_t len)
 
 /* ---- the loop ---- */
 
-static void collect(struct fwd *f, int wait_ms, uint64_t now)
+static void collect(struct fwd *f, int wait_ms)
 {
 	struct fwd_acks a;
 
@@ -586,10 +582,8 @@ static void collect(struct fwd *f, int wait_ms, uint64_t now)
 	 * still on its way is given up (or counted lost) as well.
 	 */
 	if (a.failed) {
-		uint64_t held;
-		if (nerrf_ratelimit(&f->rl_fail, now, &held))
-			log_warnx("JetStream did not acknowledge %s; sending again from "
-				  "publisher_seq %" PRIu64, a.why, f->acked + 1);
+		log_warnx_limited(&f->rl_fail, "JetStream did not acknowledge %s; sending again "
+				  "from publisher_seq %" PRIu64, a.why, f->acked + 1);
 	}
 	if (a.failed && f->next && f->next > f->acked + 1) {
 		fwd_broker_rewind(f->acked + 1);
@@ -621,7 +615,7 @@ static void run(struct fwd *f)
 			log_warnx("SIGHUP: nothing to reload; every option of the forwarder takes "
 				  "a restart (systemctl restart nerrf-forward)");
 		}
-		collect(f, wait_ms, now);
+		collect(f, wait_ms);
 		wait_ms = 0;
 		if (now - f->saved_ns >= SAVE_EVERY_NS)
 			save_state(f, now);
@@ -664,7 +658,7 @@ static void run(struct fwd *f)
 		if (len >= NERRF_TOPIC_LEN && memcmp(b, NERRF_TOPIC_STATS, NERRF_TOPIC_LEN) == 0) {
 			on_stats(f, b + NERRF_TOPIC_LEN, len - NERRF_TOPIC_LEN);
 		} else if (up && (!f->next || in_flight(f) < f->o.window)) {
-			offer(f, b, len, now, true);
+			offer(f, b, len, true);
 		} else {
 			/* Not now: it is in the journal. Only note that it exists. */
 			struct nerrf_batch_scan sc;
@@ -688,7 +682,7 @@ int main(int argc, char **argv)
 	log_init("nerrf-forward", false);
 	nerrf_opt_longopts(table, longopts);
 	if (nerrf_conf_load(argc, argv, "forward", longopts, false, &ca, err, sizeof(err)) != 0) {
-		fprintf(stderr, "nerrf-forward: %s\n", err);
+		log_warnx("%s", err);
 		return 2;
 	}
 	int rv = parse_args(&ca, &f.o);
@@ -727,11 +721,11 @@ int main(int argc, char **argv)
 	if (open_local(&f) != 0)
 		goto out;
 	if (fwd_broker_open(&f.o, f.o.window, err, sizeof(err)) != 0) {
-		fprintf(stderr, "nerrf-forward: %s\n", err);
+		log_warnx("%s", err);
 		goto out;
 	}
 	if (!f.o.no_sandbox && fwd_sandbox(err, sizeof(err)) != 0) {
-		fprintf(stderr, "nerrf-forward: %s\n", err);
+		log_warnx("%s", err);
 		goto out;
 	}
 	log_warnx("forwarding %s to %s as %s (stream %s)", f.o.events_url, f.o.nats,

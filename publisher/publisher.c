@@ -551,7 +551,7 @@ static void reload_conf(int argc, char **argv, nng_socket sock, struct opts *o)
 		nerrf_conf_free(&next);
 		goto invalid;
 	}
-	if (nerrf_conf_report("nerrf-publisher", &boot, cur.argv ? &cur : &boot, &next, longopts,
+	if (nerrf_conf_report(&boot, cur.argv ? &cur : &boot, &next, longopts,
 			      live_keys) > 0 && n.sendbuf != o->sendbuf) {
 		/* nng resizes every subscriber's queue; a shorter one drops its oldest (a gap) */
 		if ((rv = nng_socket_set_int(sock, NNG_OPT_SENDBUF, n.sendbuf)) != 0)
@@ -762,13 +762,9 @@ int main(int argc, char **argv)
 		}
 		if (e) {
 			size_t lost = nerrf_ring_resync(r2);
-			uint64_t held;
-			if (nerrf_ratelimit(&corrupt_log, nerrf_mono_ns(), &held))
-				log_warnx("ring #2 is corrupt (%s); skipped %zu bytes "
-					"and resynchronised (counted in ring2_corrupt_resets and "
-					"ring2_corrupt_bytes; %llu more reports held back)",
-					nerrf_ring_cons_corruption(r2), lost,
-					(unsigned long long)held);
+			log_warnx_limited(&corrupt_log, "ring #2 is corrupt (%s); skipped %zu bytes "
+					  "and resynchronised (counted in ring2_corrupt_resets and "
+					  "ring2_corrupt_bytes)", nerrf_ring_cons_corruption(r2), lost);
 			continue;
 		}
 		nerrf_ring_consumer_publish(r2);

@@ -166,7 +166,7 @@ int nerrf_stage_path(const char *name, char *out, size_t len)
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 
 	if (n <= 0) {
-		fprintf(stderr, "nerrf: cannot read /proc/self/exe: %s\n", strerror(errno));
+		log_warn("cannot read /proc/self/exe");
 		return -1;
 	}
 	self[n] = '\0';

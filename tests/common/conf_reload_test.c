@@ -11,6 +11,7 @@
 
 #include "harness.h"
 #include "nerrf_conf.h"
+#include "nerrf_log.h"
 
 static const struct option opts[] = {
 	{"config", required_argument, NULL, 'c'},
@@ -118,9 +119,10 @@ int main(void)
 	snprintf(logf, sizeof(logf), "%s/log", dir);
 	int lfd = open(logf, O_CREAT | O_WRONLY | O_TRUNC, 0600);
 	CHECK(saved >= 0 && lfd >= 0 && dup2(lfd, 2) == 2);
-	size_t n1 = nerrf_conf_report("prog", &boot, &boot, &next, opts, live);
+	log_init("prog", false);
+	size_t n1 = nerrf_conf_report(&boot, &boot, &next, opts, live);
 	load_at(dfd, 4, argv, "[collector]\npath-prefix = /two\nring1-size = 8M\n", &cur);
-	size_t n2 = nerrf_conf_report("prog", &boot, &next, &cur, opts, live);
+	size_t n2 = nerrf_conf_report(&boot, &next, &cur, opts, live);
 	fflush(stderr);
 	CHECK(dup2(saved, 2) == 2);
 	close(lfd);
