@@ -24,6 +24,8 @@
 #include "nerrf_ring.h"
 #include "nerrf_wire.h"
 #include "nerrf_time.h"
+#include "lib/records.h"
+#include "lib/spawn.h"
 
 static int cmp64(const void *a, const void *b)
 {
@@ -32,28 +34,20 @@ static int cmp64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Record i: an openat or a write with a 64-byte sample, one CPU's sequence, stamped now. */
 static size_t record(uint8_t *buf, uint64_t i)
 {
 	struct nerrf_event *ev = (struct nerrf_event *)buf;
-	int n;
+	char path[64], data[64];
 
-	memset(ev, 0, sizeof(*ev));
-	ev->hdr.type = NERRF_REC_EVENT;
-	ev->op = i % 2 ? NERRF_OP_WRITE : NERRF_OP_OPENAT;
+	snprintf(path, sizeof(path), "/home/alice/Documents/report-%06llu.docx",
+		 (unsigned long long)i);
+	memset(data, (int)(i & 0xff), sizeof(data));
+	size_t n = build_event(buf, i % 2 ? NERRF_OP_WRITE : NERRF_OP_OPENAT, path, NULL, NULL,
+			       data, i % 2 ? sizeof(data) : 0);
 	ev->seq = i + 1;
-	ev->tgid = ev->tid = 4242;
-	memcpy(ev->comm, "bench", 6);
-	ev->offset = -1;
-	n = snprintf(ev->strings, 128, "/home/alice/Documents/report-%06llu.docx",
-		     (unsigned long long)i);
-	ev->path_len = (uint16_t)(n + 1);
-	if (i % 2) {
-		ev->data_len = 64;
-		memset(ev->strings + ev->path_len, (int)(i & 0xff), 64);
-	}
 	ev->ts_ns = nerrf_mono_ns();
-	ev->hdr.size = (uint32_t)(sizeof(*ev) + ev->path_len + ev->data_len);
-	return ev->hdr.size;
+	return n;
 }
 
 static int one_rate(const char *encoder, char **extra, int nextra, unsigned rate, unsigned secs)
@@ -76,17 +70,12 @@ static int one_rate(const char *encoder, char **extra, int nextra, unsigned rate
 		fprintf(stderr, "ring #1: %s\n", msg ? msg : "?");
 		return -1;
 	}
-	pid = fork();
-	if (pid == 0) {
-		char *argv[64] = {(char *)encoder, "--rundir", dir, "--config", "/dev/null"};
-		int argc = 5;
-		for (int i = 0; i < nextra && argc < 62; i++)
-			argv[argc++] = extra[i];
-		argv[argc] = NULL;
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		execv(encoder, argv);
-		_exit(127);
-	}
+	char *argv[64] = {(char *)encoder, "--rundir", dir, "--config", "/dev/null"};
+	int argc = 5;
+	for (int i = 0; i < nextra && argc < 62; i++)
+		argv[argc++] = extra[i];
+	argv[argc] = NULL;
+	pid = pt_start(argv, &(struct pt_child){0});
 	snprintf(path, sizeof(path), "%s/%s", dir, NERRF_RING2_NAME);
 	while (nerrf_ring_connect(path, &r2, &msg) == -EAGAIN)
 		usleep(10000);

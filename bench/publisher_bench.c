@@ -27,7 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -41,40 +40,12 @@
 #include "nerrf_pbwire.h"
 #include "trace.pb-c.h"
 #include "nerrf_time.h"
+#include "lib/records.h"
+#include "lib/spawn.h"
 
 #define MAX_RUNS 32
 
 static bool quiet; /* side by side: only the table */
-
-static size_t make_batch(uint8_t *buf, unsigned n, uint64_t seq)
-{
-	Nerrf__Trace__EventBatch b = NERRF__TRACE__EVENT_BATCH__INIT;
-	Nerrf__Trace__Event ev[256], *evp[256];
-	Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-	ts.seconds = 1763700000;
-	for (unsigned i = 0; i < n; i++) {
-		nerrf__trace__event__init(&ev[i]);
-		ev[i].ts = &ts;
-		ev[i].pid = 1000 + i;
-		ev[i].tid = 1000 + i;
-		ev[i].comm = (char *)"worker";
-		ev[i].syscall = (char *)"write";
-		ev[i].path = (char *)"/home/user/documents/quarterly-report-2026.docx";
-		ev[i].ret_val = 4096;
-		ev[i].bytes = 4096;
-		ev[i].inode = 1234567;
-		ev[i].mono_ns = 123456789;
-		evp[i] = &ev[i];
-	}
-	b.n_events = n;
-	b.events = evp;
-	b.batch_seq = seq;
-	b.hostname = (char *)"benchhost";
-	struct nerrf_r2_hdr h = {.kind = NERRF_R2_BATCH, .batch_seq = seq, .nevents = n};
-	h.len = (uint32_t)nerrf__trace__event_batch__pack(&b, buf + sizeof(h));
-	memcpy(buf, &h, sizeof(h));
-	return sizeof(h) + h.len;
-}
 
 static void die(const char *what)
 {
@@ -137,19 +108,9 @@ static double run(const char *bin, unsigned nevents, unsigned nbatch, const char
 	    nerrf_ring_listen(dir, NERRF_RING2_NAME, 0600, r, &srv, &msg) != 0 ||
 	    nerrf_ring_serve_background(srv) != 0)
 		die("ring");
-	pid_t pub = fork();
-	if (pub == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		int fd = open("/dev/null", O_WRONLY);
-		dup2(fd, 2);
-		if (jdir)
-			execl(bin, bin, "--rundir", dir, "--sendbuf", "8192", "--journal", jdir,
-			      (char *)NULL);
-		else
-			execl(bin, bin, "--rundir", dir, "--sendbuf", "8192", "--no-journal",
-			      (char *)NULL);
-		_exit(127);
-	}
+	char *argv[] = {(char *)bin, "--rundir", dir, "--sendbuf", "8192",
+			jdir ? "--journal" : "--no-journal", (char *)jdir, NULL};
+	pid_t pub = pt_spawn(argv, "/dev/null");
 	nng_socket s;
 	nng_sub0_open(&s);
 	nng_socket_set(s, NNG_OPT_SUB_SUBSCRIBE, NERRF_TOPIC_EVENTS, 4);
@@ -159,7 +120,7 @@ static double run(const char *bin, unsigned nevents, unsigned nbatch, const char
 	while (nng_dial(s, url, NULL, 0) != 0)
 		usleep(10000);
 	/* Let the publisher register the pipe: send until one batch arrives. */
-	size_t n = make_batch(rec, nevents, 0);
+	size_t n = pt_make_batch(rec, sizeof(rec), 0, nevents, 1000, 47);
 	unsigned warm = 0;
 	for (;;) {
 		void *p = nerrf_ring_reserve(r, n);

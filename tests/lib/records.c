@@ -72,11 +72,11 @@ size_t pt_make_batch(uint8_t *buf, size_t cap, uint64_t batch_seq, unsigned n, u
 {
 	Nerrf__Trace__EventBatch b = NERRF__TRACE__EVENT_BATCH__INIT;
 	Nerrf__Trace__LossCounters loss = NERRF__TRACE__LOSS_COUNTERS__INIT;
-	Nerrf__Trace__Event ev[64], *evp[64];
-	Google__Protobuf__Timestamp ts[64];
+	Nerrf__Trace__Event ev[256], *evp[256];
+	Google__Protobuf__Timestamp ts[256];
 	char path[1024];
 
-	CHECK(n <= 64 && pathlen < sizeof(path) - 1);
+	CHECK(n <= 256 && pathlen < sizeof(path) - 1);
 	memset(path, 'p', pathlen);
 	path[0] = '/';
 	path[pathlen] = '\0';
