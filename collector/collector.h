@@ -3,7 +3,9 @@
  * The collector's parts, by phase: options.c reads the command line and the
  * root-owned configuration; kernel.c does everything with root's powers on
  * the BPF side (load or reopen, filters, attach, pin); collector.c drops the
- * privileges; drain.c is all that runs after that, and can be audited alone.
+ * privileges; drain.c is the loop that runs after that. Beside it only a
+ * SIGHUP's reload_opts and kernel_apply (map writes through fds already
+ * open) and, at the end, kernel_detach and kernel_close run unprivileged.
  */
 #ifndef NERRF_COLLECTOR_H
 #define NERRF_COLLECTOR_H
