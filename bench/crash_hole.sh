@@ -21,7 +21,8 @@ cleanup() {
 	[ -n "${run:-}" ] && kill "$run" 2>/dev/null && wait "$run" 2>/dev/null
 	rm -rf "$tmp"
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
 
 "$build/clients/nerrf" run --no-journal --rundir "$tmp/run" --comm workload "$@" 2>"$tmp/run.err" &
 run=$!

@@ -20,7 +20,9 @@ cleanup() {
 	[ -n "$pid" ] && kill -INT "$pid" 2>/dev/null && wait "$pid" 2>/dev/null || true
 	rm -rf "$run" "$work" "$journal"
 }
-trap cleanup EXIT INT TERM
+# A reader that goes away (| head) must not leave the pipeline tracing the host.
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP PIPE
 
 "$build/clients/nerrf" run --rundir "$run" --journal "$journal" --print --json >/dev/null 2>"$out/run.err" &
 pid=$!

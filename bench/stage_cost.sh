@@ -14,6 +14,7 @@ work=$(mktemp -d /var/tmp/nerrf-stage-XXXXXX)
 journal=$(mktemp -d /var/tmp/nerrf-stage-journal-XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill -INT $pid 2>/dev/null && wait $pid; rm -rf "$run" "$run.err" "$work" "$journal"' EXIT
+trap 'exit 1' INT TERM HUP PIPE
 ${cpus:+taskset -c "$cpus"} "$build/clients/nerrf" run --rundir "$run" --print --json \
 	--journal "$journal" ${NERRF_RUN_ARGS:-} >/dev/null 2>"$run.err" &
 pid=$!
