@@ -182,8 +182,7 @@ static int check_url(const struct fwd_opts *o)
 	bool tls = o->tls_ca || o->tls_cert || strncmp(u, "tls://", 6) == 0;
 
 	if (!h || (strncmp(u, "nats://", 7) != 0 && strncmp(u, "tls://", 6) != 0)) {
-		log_warnx("--nats %s: want nats://HOST:PORT or "
-			"tls://HOST:PORT", u);
+		log_warnx("--nats %s: want nats://HOST:PORT or tls://HOST:PORT", u);
 		return -1;
 	}
 	if (tls)
@@ -194,9 +193,9 @@ static int check_url(const struct fwd_opts *o)
 	if (nerrf_host_is_loopback(nerrf_url_host(tcp, host, sizeof(host))))
 		return 0;
 	if (!o->insecure) {
-		log_warnx("refusing %s: plain text to a non-loopback server "
-			"is neither authenticated nor encrypted; use tls://HOST:PORT with --tls-ca "
-			"(and --tls-cert/--tls-key or --creds), or pass --insecure", u);
+		log_warnx("refusing %s: plain text to a non-loopback server is neither "
+			  "authenticated nor encrypted; use tls://HOST:PORT with --tls-ca (and "
+			  "--tls-cert/--tls-key or --creds), or pass --insecure", u);
 		return -1;
 	}
 	log_warnx("warning: --insecure: every event goes to %s unencrypted", u);
@@ -222,8 +221,7 @@ static int parse_args(const struct nerrf_conf_argv *ca, struct fwd_opts *o)
 	else if (rc == -2)
 		usage(stderr);
 	else if (rc == -3)
-		log_warnx("unexpected argument '%s' (see --help)",
-			ca->argv[optind]);
+		log_warnx("unexpected argument '%s' (see --help)", ca->argv[optind]);
 	if (rc != 0)
 		return rc < 0 ? -1 : 1;
 	if (!o->nats && o->check) {
@@ -231,13 +229,13 @@ static int parse_args(const struct nerrf_conf_argv *ca, struct fwd_opts *o)
 		return 1;
 	}
 	if (!o->nats) {
-		log_warnx("no NATS server: give --nats nats://HOST:PORT (or "
-			"nats = ... under [forward] in the configuration)");
+		log_warnx("no NATS server: give --nats nats://HOST:PORT (or nats = ... under "
+			  "[forward] in the configuration)");
 		return -1;
 	}
 	if (!*o->prefix || strpbrk(o->prefix, "*> \t") || o->prefix[strlen(o->prefix) - 1] == '.') {
-		log_warnx("--prefix '%s': want subject tokens without "
-			"wildcards or blanks, such as nerrf or acme.nerrf", o->prefix);
+		log_warnx("--prefix '%s': want subject tokens without wildcards or blanks, "
+			  "such as nerrf or acme.nerrf", o->prefix);
 		return -1;
 	}
 	char h[256] = "";
@@ -280,8 +278,8 @@ static int open_local(struct fwd *f)
 	    (rv = nng_socket_set_ms(f->live, NNG_OPT_RECONNMINT, 50)) != 0 ||
 	    (rv = nng_socket_set_ms(f->live, NNG_OPT_RECONNMAXT, 1000)) != 0 ||
 	    (rv = nng_dial(f->live, f->o.events_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
-		log_warnx("cannot subscribe to %s: %s; give the publisher's "
-			"address with --url or --rundir", f->o.events_url, nng_strerror(rv));
+		log_warnx("cannot subscribe to %s: %s; give the publisher's address with "
+			  "--url or --rundir", f->o.events_url, nng_strerror(rv));
 		return -1;
 	}
 	/* A reply is at most 16 MiB of messages (docs/PROTOCOL.md). */
@@ -292,14 +290,14 @@ static int open_local(struct fwd *f)
 	    (rv = nng_socket_set_ms(f->rq, NNG_OPT_RECONNMINT, 50)) != 0 ||
 	    (rv = nng_socket_set_ms(f->rq, NNG_OPT_RECONNMAXT, 1000)) != 0 ||
 	    (rv = nng_dial(f->rq, f->o.replay_url, NULL, NNG_FLAG_NONBLOCK)) != 0) {
-		log_warnx("cannot dial the replay endpoint %s: %s; give it "
-			"with --replay-url", f->o.replay_url, nng_strerror(rv));
+		log_warnx("cannot dial the replay endpoint %s: %s; give it with "
+			  "--replay-url", f->o.replay_url, nng_strerror(rv));
 		return -1;
 	}
 	if ((rv = nng_pub0_open(&f->local)) != 0 ||
 	    (rv = nng_listen(f->local, f->o.stats_listen, NULL, 0)) != 0) {
-		log_warnx("cannot listen on %s for its stats: %s; choose "
-			"another --stats-listen", f->o.stats_listen, nng_strerror(rv));
+		log_warnx("cannot listen on %s for its stats: %s; choose another "
+			  "--stats-listen", f->o.stats_listen, nng_strerror(rv));
 		return -1;
 	}
 	if (strncmp(f->o.stats_listen, "ipc://", 6) == 0)
