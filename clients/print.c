@@ -139,7 +139,7 @@ struct jout {
 
 static void j_flush(struct jout *o)
 {
-	fwrite_unlocked(o->b, 1, o->n, o->f);
+	fwrite(o->b, 1, o->n, o->f);
 	o->n = 0;
 }
 
@@ -148,7 +148,7 @@ static inline void j_put(struct jout *o, const void *s, size_t n)
 	if (n > sizeof(o->b) - o->n) {
 		j_flush(o);
 		if (n > sizeof(o->b)) {
-			fwrite_unlocked(s, 1, n, o->f);
+			fwrite(s, 1, n, o->f);
 			return;
 		}
 	}
@@ -241,14 +241,16 @@ static void put_message(struct jout *o, const ProtobufCMessage *m, bool all);
 
 __extension__ typedef unsigned __int128 u128;
 
+/* 10^0 .. 10^13: what short_float scales by */
+static const uint64_t p10[] = {
+	1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
+	10000000000, 100000000000, 1000000000000, 10000000000000,
+};
+
 /* 10^j <= m / 2^k, exactly */
 static bool pow10_at_most(int j, uint64_t m, int k)
 {
-	u128 p = 1;
-
-	for (int i = 0; i < (j < 0 ? -j : j); i++)
-		p *= 10;
-	return j >= 0 ? p << k <= m : (u128)1 << k <= m * p;
+	return j >= 0 ? (u128)p10[j] << k <= m : (u128)1 << k <= (u128)m * p10[-j];
 }
 
 /*
@@ -273,9 +275,7 @@ static size_t short_float(char *buf, float x)
 		X++;
 	for (int prec = 6; prec <= 9; prec++) {
 		int s = prec - 1 - X;
-		u128 ten = 1;
-		for (int i = 0; i < s; i++)
-			ten *= 10;
+		u128 ten = p10[s];
 		u128 all = m * ten, q = all >> k, r = all - (q << k), half = (u128)1 << (k - 1);
 		if (r > half || (r == half && (q & 1)))
 			q++;
@@ -665,9 +665,7 @@ void print_json(FILE *f, const ProtobufCMessage *m, const char *wrap, bool all_f
 	}
 	put_message(&o, m, all_fields);
 	j_s(&o, wrap ? "}\n" : "\n");
-	flockfile(f);
 	j_flush(&o);
-	funlockfile(f);
 }
 
 void print_json_host(FILE *f, const Event *e, const char *host, bool all_fields)
@@ -677,9 +675,7 @@ void print_json_host(FILE *f, const Event *e, const char *host, bool all_fields)
 	o.f = f, o.n = 0; /* not b: an initializer would clear 16 KiB a line */
 	put_members(&o, &e->base, all_fields, host);
 	j_c(&o, '\n');
-	flockfile(f);
 	j_flush(&o);
-	funlockfile(f);
 }
 
 void print_header(FILE *f)

@@ -551,8 +551,8 @@ static void reload_conf(int argc, char **argv, nng_socket sock, struct opts *o)
 		nerrf_conf_free(&next);
 		goto invalid;
 	}
-	if (nerrf_conf_report(&boot, cur.argv ? &cur : &boot, &next, longopts,
-			      live_keys) > 0 && n.sendbuf != o->sendbuf) {
+	if (nerrf_conf_report(&boot, cur.argv ? &cur : &boot, &next, longopts, live_keys) > 0 &&
+	    n.sendbuf != o->sendbuf) {
 		/* nng resizes every subscriber's queue; a shorter one drops its oldest (a gap) */
 		if ((rv = nng_socket_set_int(sock, NNG_OPT_SENDBUF, n.sendbuf)) != 0)
 			log_warnx("reload: --sendbuf %d: %s; the queues keep "
