@@ -180,7 +180,7 @@ int main(int argc, char **argv)
 	nerrf_notify_ready("capturing into %s/%s", o.rundir, NERRF_RING1_NAME);
 	while ((e = drain_run(d, &nerrf_stop, &nerrf_reload)) > 0) {
 		nerrf_reload = 0;
-		if (reload_opts(argc, argv, conf_dir, &o) > 0) {
+		if (reload_opts(conf_dir, &o) > 0) {
 			log_init(PROG, o.verbose);
 			kernel_apply(&k, &o);
 		}

@@ -85,7 +85,7 @@ void print_opts(const struct opts *o);
  * change live into o. 1 when one changed, 0 when none did, -1 when the file
  * is invalid (o untouched; the message names file, line and key).
  */
-int reload_opts(int argc, char **argv, int conf_dir, struct opts *o);
+int reload_opts(int conf_dir, struct opts *o);
 
 /* kernel.c */
 struct nerrf_bpf;

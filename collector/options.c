@@ -5,7 +5,6 @@
  * anything else happens. Numbers go through the shared parser.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -202,7 +201,6 @@ static const struct nerrf_opt table[] = {
 	NOPT_END,
 };
 #undef O
-static struct option lo[sizeof(table) / sizeof(table[0])];
 
 /* What a reload changes in the running programs (kernel_apply); the rest takes a restart. */
 static const char *const live_keys[] = {
@@ -210,86 +208,59 @@ static const char *const live_keys[] = {
 	"all-writes", "net-family", "net-port", "net-loopback", "verbose", NULL,
 };
 
-/*
- * The options from argv merged with the file's [collector] section, read
- * through dirfd when it is >= 0. On success ca holds the strings o points
- * into; on failure it is freed and the message names the file's line.
- */
-static int read_opts_from(int dirfd, bool file, int argc, char **argv, struct opts *o,
-			  struct nerrf_conf_argv *ca)
+static int check(void *p)
 {
-	char cerr[512];
-	int rc;
+	const struct opts *o = p;
 
-	*o = (struct opts){
-		.rundir = NERRF_DEFAULT_RUNDIR,
-		.ring1_size = 64u << 20,
-		.ringbuf_size = 8u << 20,
-		.ring_mode = 0660,
-		.user = "nobody",
-		.live.sample_bytes = 64,
-		.live.wakeup_us = 250,
-		.live.net_families = NERRF_NF_INET | NERRF_NF_INET6,
-	};
-	o->syscalls = (1ull << NR_SYSCALLS) - 1;
-	if (!lo[0].name) {
-		nerrf_opt_longopts(table, lo);
-		for (size_t i = 0; i < NR_SYSCALLS; i++)
-			syscall_names[i] = syscall_name(i);
-	}
-
-	/* The file is read as root: it must be root's alone (trusted_only). */
-	if ((file ? nerrf_conf_load_at(dirfd, argc, argv, "collector", lo, true, ca, cerr,
-				       sizeof(cerr))
-		  : nerrf_conf_cmdline(argc, argv, "collector", ca, cerr, sizeof(cerr))) < 0) {
-		log_warnx("%s", cerr);
+	if (o->follow && !o->npids) {
+		log_warnx("--follow needs --pid");
 		return -1;
 	}
-	rc = nerrf_opt_parse(table, lo, ca, o, cerr, sizeof(cerr));
-	if (rc == 1) /* --help, --version */
-		exit(0);
-	if (rc == -1 || rc == -3)
-		log_warnx("%s", cerr);
-	if (rc == -2)
-		usage(stderr);
-	if (rc == 0 && o->follow && !o->npids) {
-		log_warnx("--follow needs --pid");
-		rc = -3;
-	}
-	if (rc == -1 || rc == -2) {
-		nerrf_conf_origin(ca, optind, "collector", cerr, sizeof(cerr));
-		log_warnx("the value above is from %s", cerr);
-	}
-	if (rc < 0)
-		nerrf_conf_free(ca);
-	return rc < 0 ? -1 : 0;
+	return 0;
 }
 
-static int read_opts(int dirfd, int argc, char **argv, struct opts *o, struct nerrf_conf_argv *ca)
-{
-	int rc = read_opts_from(dirfd, true, argc, argv, o, ca);
+static const struct opts defaults = {
+	.rundir = NERRF_DEFAULT_RUNDIR,
+	.ring1_size = 64u << 20,
+	.ringbuf_size = 8u << 20,
+	.ring_mode = 0660,
+	.user = "nobody",
+	.syscalls = (1ull << NR_SYSCALLS) - 1,
+	.live.sample_bytes = 64,
+	.live.wakeup_us = 250,
+	.live.net_families = NERRF_NF_INET | NERRF_NF_INET6,
+};
 
+/* The file is read as root: it must be root's alone. */
+static struct nerrf_optset set = {
+	.section = "collector", .table = table, .defaults = &defaults, .size = sizeof(defaults),
+	.live = live_keys, .trusted_only = true, .check = check,
+};
+
+int parse_opts(int argc, char **argv, struct opts *o)
+{
+	for (size_t i = 0; i < NR_SYSCALLS; i++)
+		syscall_names[i] = syscall_name(i);
+	if (nerrf_opt_start(&set, argc, argv, o) == 0)
+		return 0;
 	/*
 	 * Stopping for good must not depend on the file: nerrf run's --cleanup
 	 * after a SIGHUP that brought an invalid file would leave every program
 	 * attached. The command line names the rundir.
 	 */
-	for (int i = 1; rc < 0 && i < argc; i++)
+	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--cleanup") == 0) {
 			log_warnx("--cleanup: going on with the command line alone");
-			rc = read_opts_from(dirfd, false, argc, argv, o, ca);
+			return nerrf_opt_read(&set, NERRF_OPT_NOFILE, o, &set.boot);
 		}
-	return rc;
+	return -1;
 }
 
-/* The table's own kinds by nerrf_opt_print; the options parsed by our functions here. */
+/* The table's own kinds by nerrf_opt_show; the options parsed by our functions here. */
 void print_opts(const struct opts *o)
 {
-	printf("[collector]\n# changes at SIGHUP:");
-	for (const char *const *k = live_keys; *k; k++)
-		printf(" %s", *k);
-	printf("; the rest at a restart\nrundir = %s\n", o->rundir);
-	nerrf_opt_print(stdout, table, o);
+	nerrf_opt_show(&set, o);
+	printf("rundir = %s\n", o->rundir);
 	if (o->live.uid_on)
 		printf("uid = %u\n", o->live.uid);
 	for (unsigned i = 0; i < o->live.ncomms; i++)
@@ -301,30 +272,15 @@ void print_opts(const struct opts *o)
 		printf("path-prefix = %s\n", o->live.prefixes[i]);
 }
 
-/* The options we started with (optarg strings point into it: kept), and the last reload's. */
-static struct nerrf_conf_argv boot, cur;
-
-int parse_opts(int argc, char **argv, struct opts *o)
-{
-	return read_opts(-1, argc, argv, o, &boot);
-}
-
-int reload_opts(int argc, char **argv, int conf_dir, struct opts *o)
+int reload_opts(int conf_dir, struct opts *o)
 {
 	struct nerrf_conf_argv next;
 	struct opts n;
-	size_t changed;
 
-	if (read_opts(conf_dir, argc, argv, &n, &next) < 0) {
-		log_warnx("reload: the configuration is invalid (above): the one in force stays; "
-			  "fix it and send SIGHUP again");
+	if (nerrf_opt_reload(&set, conf_dir, &n, &next) < 0)
 		return -1;
-	}
-	changed = nerrf_conf_report(&boot, cur.argv ? &cur : &boot, &next, lo, live_keys);
 	/* By value only: what points into next (rundir, user ...) takes a restart. */
 	o->live = n.live;
 	o->verbose = n.verbose;
-	nerrf_conf_free(&cur);
-	cur = next;
-	return changed > 0;
+	return nerrf_opt_take(&set, &next) > 0;
 }

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "nerrf_log.h"
 #include "nerrf_opt.h"
 #include "nerrf_parse.h"
 #include "nerrf_version.h"
@@ -45,6 +48,14 @@ static const char *unit_suffix(uint64_t unit)
 	return unit == NERRF_S ? "s" : unit == NERRF_MS ? "ms" : "us";
 }
 
+/* The option's name ends in its unit: "-us", "-ms", "-s". */
+static bool named_unit(const char *name, uint64_t unit)
+{
+	size_t n = strlen(name), k = strlen(unit_suffix(unit));
+
+	return n > k && name[n - k - 1] == '-' && strcmp(name + n - k, unit_suffix(unit)) == 0;
+}
+
 void nerrf_opt_print(FILE *f, const struct nerrf_opt *t, const void *o)
 {
 	for (const struct nerrf_opt *d = t; d->name; d++) {
@@ -73,9 +84,9 @@ void nerrf_opt_print(FILE *f, const struct nerrf_opt *t, const void *o)
 		case NERRF_OPT_NS:
 			if (d->kind == NERRF_OPT_NS)
 				v /= d->unit;
-			if (v || !d->min)
+			if (v || !d->min) /* latency-us = 1000, start-grace = 500ms */
 				fprintf(f, "%s = %llu%s\n", d->name, (unsigned long long)v,
-					unit_suffix(d->unit));
+					named_unit(d->name, d->unit) ? "" : unit_suffix(d->unit));
 			break;
 		case NERRF_OPT_MODE:
 			fprintf(f, "%s = %04llo\n", d->name, (unsigned long long)v);
@@ -191,4 +202,89 @@ int nerrf_opt_parse(const struct nerrf_opt *t, const struct option *lo,
 		return -3;
 	}
 	return 0;
+}
+
+int nerrf_opt_read(const struct nerrf_optset *s, int dirfd, void *o, struct nerrf_conf_argv *ca)
+{
+	const struct nerrf_opt *d;
+	char err[512];
+	int rc;
+
+	memcpy(o, s->defaults, s->size);
+	if ((dirfd == NERRF_OPT_NOFILE
+		     ? nerrf_conf_cmdline(s->argc, s->argv, s->section, ca, err, sizeof(err))
+		     : nerrf_conf_load_at(dirfd, s->argc, s->argv, s->section, s->lo,
+					  s->trusted_only, ca, err, sizeof(err))) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	rc = nerrf_opt_parse(s->table, s->lo, ca, o, err, sizeof(err));
+	if (rc == 1)
+		exit(0);
+	if (rc == -1) {
+		log_warnx("%s", err);
+		nerrf_conf_origin(ca, optind, s->section, err, sizeof(err));
+		log_warnx("the value above is from %s", err);
+	} else if (rc == -2) { /* getopt has named the option */
+		for (d = s->table; d->name && d->kind != NERRF_OPT_HELP; d++)
+			;
+		if (d->name)
+			d->usage(stderr);
+	} else if (rc == -3) {
+		log_warnx("%s", err);
+	} else if (s->check) {
+		rc = s->check(o);
+	}
+	if (rc < 0)
+		nerrf_conf_free(ca);
+	return rc < 0 ? -1 : 0;
+}
+
+int nerrf_opt_start(struct nerrf_optset *s, int argc, char **argv, void *o)
+{
+	size_t n = 0;
+
+	while (s->table[n].name)
+		n++;
+	if (n > NERRF_OPT_MAX)
+		fatalx(70, "%s: %zu options, more than NERRF_OPT_MAX", s->section, n);
+	s->argc = argc;
+	s->argv = argv;
+	nerrf_opt_longopts(s->table, s->lo);
+	return nerrf_opt_read(s, -1, o, &s->boot);
+}
+
+int nerrf_opt_reload(const struct nerrf_optset *s, int dirfd, void *n,
+		     struct nerrf_conf_argv *next)
+{
+	if (nerrf_opt_read(s, dirfd, n, next) == 0)
+		return 0;
+	log_warnx("reload: the configuration is invalid (above): the one in force stays; "
+		  "fix it and send SIGHUP again");
+	return -1;
+}
+
+size_t nerrf_opt_take(struct nerrf_optset *s, struct nerrf_conf_argv *next)
+{
+	size_t live = nerrf_conf_report(&s->boot, s->cur.argv ? &s->cur : &s->boot, next, s->lo,
+					s->live ? s->live : (const char *const[]){NULL});
+
+	nerrf_conf_free(&s->cur);
+	s->cur = *next;
+	return live;
+}
+
+void nerrf_opt_show(const struct nerrf_optset *s, const void *o)
+{
+	printf("[%s]\n# changes at SIGHUP:", s->section);
+	for (const char *const *k = s->live; k && *k; k++)
+		printf(" %s", *k);
+	printf(s->live ? "; the rest at a restart\n" : " nothing; every key at a restart\n");
+	nerrf_opt_print(stdout, s->table, o);
+}
+
+void nerrf_opt_free(struct nerrf_optset *s)
+{
+	nerrf_conf_free(&s->cur);
+	nerrf_conf_free(&s->boot);
 }

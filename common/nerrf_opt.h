@@ -103,4 +103,59 @@ int nerrf_opt_parse(const struct nerrf_opt *t, const struct option *lo,
  */
 void nerrf_opt_print(FILE *f, const struct nerrf_opt *t, const void *o);
 
+/* rows of a stage's table at most */
+#define NERRF_OPT_MAX 48
+
+/*
+ * A stage's options over its life: read at start, again at each SIGHUP.
+ * The merged argvs are kept, for the values' strings point into them.
+ */
+struct nerrf_optset {
+	const char *section;       /* the file's [section] */
+	const struct nerrf_opt *table;
+	const void *defaults;      /* the options struct before any option ... */
+	size_t size;               /* ... and its size */
+	const char *const *live;   /* keys a reload puts in force at once, NULL-ended; NULL: none */
+	bool trusted_only;         /* read as root: the file must be root's alone */
+	int (*check)(void *o);     /* across options, or NULL: 0, or -1 after logging */
+	/* nerrf_opt_start's */
+	int argc;
+	char **argv;
+	struct option lo[NERRF_OPT_MAX + 1];
+	struct nerrf_conf_argv boot, cur; /* the start's; the last reload taken (argv NULL: none) */
+};
+
+/* nerrf_opt_read's dirfd for the command line alone, no file */
+#define NERRF_OPT_NOFILE (-2)
+
+/*
+ * s's command line merged with the file's [section] (the file opened through
+ * dirfd when >= 0, by name when -1), parsed into o, which starts as the
+ * defaults whatever happens, and checked. 0 with ca holding the strings o points into, or -1 after logging
+ * what is wrong and where it came from (ca freed). --help and --version
+ * print, then exit(0).
+ */
+int nerrf_opt_read(const struct nerrf_optset *s, int dirfd, void *o, struct nerrf_conf_argv *ca);
+
+/* At start: nerrf_opt_read by the file's name, kept in s->boot. 0 or -1. */
+int nerrf_opt_start(struct nerrf_optset *s, int argc, char **argv, void *o);
+
+/*
+ * At SIGHUP: the file read again with the start's command line into n and
+ * next. -1 after logging that the configuration in force stays.
+ */
+int nerrf_opt_reload(const struct nerrf_optset *s, int dirfd, void *n,
+		     struct nerrf_conf_argv *next);
+
+/*
+ * The stage takes the reload: what changed is logged (nerrf_conf_report)
+ * and next becomes s->cur. Returns how many live keys changed.
+ */
+size_t nerrf_opt_take(struct nerrf_optset *s, struct nerrf_conf_argv *next);
+
+/* --check-config: "[section]", what a SIGHUP changes, then nerrf_opt_print. */
+void nerrf_opt_show(const struct nerrf_optset *s, const void *o);
+
+void nerrf_opt_free(struct nerrf_optset *s);
+
 #endif /* NERRF_OPT_H */

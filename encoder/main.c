@@ -96,7 +96,6 @@ static const struct nerrf_opt table[] = {
 	NOPT_END,
 };
 #undef O
-static struct option opts[sizeof(table) / sizeof(table[0])];
 
 /* What a reload changes at once; the rest takes a restart. */
 static const char *const live_keys[] = {
@@ -110,82 +109,31 @@ static bool batch_fits(size_t ring2_size, size_t max_batch_bytes)
 				 ENC_EVENT_WIRE_MAX + META_SLACK;
 }
 
-/* The options from argv and the [encoder] section; conf keeps the strings o points into. */
-static int read_args(int argc, char **argv, struct enc_opts *o, struct nerrf_conf_argv *conf)
+static int check(void *p)
 {
-	char err[512];
-	int rc;
+	const struct enc_opts *o = p;
 
-	if (!opts[0].name)
-		nerrf_opt_longopts(table, opts);
-	if (nerrf_conf_load(argc, argv, "encoder", opts, false, conf, err, sizeof(err)) < 0) {
-		log_warnx("%s", err);
-		return -1;
-	}
-	*o = (struct enc_opts){
-		.rundir = NERRF_DEFAULT_RUNDIR,
-		.ring2_size = ENC_DEFAULT_RING2_SIZE,
-		.max_batch = ENC_DEFAULT_MAX_BATCH,
-		.max_batch_bytes = ENC_DEFAULT_MAX_BATCH_BYTES,
-		.latency_us = ENC_DEFAULT_LATENCY_US,
-	};
-	rc = nerrf_opt_parse(table, opts, conf, o, err, sizeof(err));
-	if (rc == 1) /* --help, --version */
-		exit(0);
-	if (rc == -1)
-		goto bad;
-	if (rc == -2) {
-		log_warnx("see --help for the options");
-		goto fail;
-	}
-	if (rc == -3) {
-		log_warnx("%s", err);
-		goto fail;
-	}
-	if (!batch_fits(o->ring2_size, o->max_batch_bytes)) {
-		log_warnx("--ring2-size %zu is too small for "
-			"--max-batch-bytes %zu: a ring record is at most a quarter of the ring; "
-			"raise --ring2-size or lower --max-batch-bytes",
-			o->ring2_size, o->max_batch_bytes);
-		goto fail;
-	}
-	return 0;
-bad:
-	log_warnx("%s", err);
-	nerrf_conf_origin(conf, optind, "encoder", err, sizeof(err));
-	log_warnx("the value above is from %s", err);
-fail:
-	nerrf_conf_free(conf);
+	if (batch_fits(o->ring2_size, o->max_batch_bytes))
+		return 0;
+	log_warnx("--ring2-size %zu is too small for --max-batch-bytes %zu: a ring record is at "
+		  "most a quarter of the ring; raise --ring2-size or lower --max-batch-bytes",
+		  o->ring2_size, o->max_batch_bytes);
 	return -1;
 }
 
-/* The options we started with (kept: optarg strings point into it), and the last reload's. */
-static struct nerrf_conf_argv boot, cur;
-static int main_argc;
-static char **main_argv;
+static const struct enc_opts defaults = {
+	.rundir = NERRF_DEFAULT_RUNDIR,
+	.ring2_size = ENC_DEFAULT_RING2_SIZE,
+	.max_batch = ENC_DEFAULT_MAX_BATCH,
+	.max_batch_bytes = ENC_DEFAULT_MAX_BATCH_BYTES,
+	.latency_us = ENC_DEFAULT_LATENCY_US,
+	.cgroup_root = "/sys/fs/cgroup",
+};
 
-static int parse_args(int argc, char **argv, struct enc_opts *o)
-{
-	main_argc = argc;
-	main_argv = argv;
-	return read_args(argc, argv, o, &boot);
-}
-
-/* --check-config: the options in force, as an [encoder] section. */
-static void print_opts(const struct enc_opts *o)
-{
-	printf("[encoder]\n# changes at SIGHUP:");
-	for (const char *const *k = live_keys; *k; k++)
-		printf(" %s", *k);
-	printf("; the rest at a restart\nrundir = %s\nring2-size = %zu\nmax-batch = %u\n"
-	       "max-batch-bytes = %zu\nlatency-us = %u\nraw-sample = %s\n", o->rundir,
-	       o->ring2_size, o->max_batch, o->max_batch_bytes, o->latency_us,
-	       o->raw_sample ? "true" : "false");
-	if (o->hostname)
-		printf("hostname = %s\n", o->hostname);
-	printf("cgroup-root = %s\nverbose = %s\n", o->cgroup_root ? o->cgroup_root : "/sys/fs/cgroup",
-	       o->verbose ? "true" : "false");
-}
+static struct nerrf_optset set = {
+	.section = "encoder", .table = table, .defaults = &defaults, .size = sizeof(defaults),
+	.live = live_keys, .check = check,
+};
 
 static void stats_tick(struct run *R, uint64_t now);
 
@@ -384,11 +332,8 @@ static void reload_conf(struct run *R)
 	struct nerrf_conf_argv next;
 	struct enc_opts n;
 
-	if (read_args(main_argc, main_argv, &n, &next) < 0) {
-		log_warnx("reload: the configuration is invalid (above): the one "
-			"in force stays; fix it and send SIGHUP again");
+	if (nerrf_opt_reload(&set, -1, &n, &next) < 0)
 		return;
-	}
 	if (!batch_fits(e->o.ring2_size, n.max_batch_bytes)) {
 		log_warnx("reload: --max-batch-bytes %zu does not fit ring #2 "
 			"of %zu bytes, whose size changes only at a restart: the configuration in "
@@ -396,7 +341,7 @@ static void reload_conf(struct run *R)
 		nerrf_conf_free(&next);
 		return;
 	}
-	if (nerrf_conf_report(&boot, cur.argv ? &cur : &boot, &next, opts, live_keys) > 0) {
+	if (nerrf_opt_take(&set, &next) > 0) {
 		/* the batch being built was sized by the old limits */
 		if (flush(R, -1) == 0 && n.max_batch_bytes + ENC_EVENT_WIRE_MAX > e->cap) {
 			uint8_t *b = realloc(e->buf, n.max_batch_bytes + ENC_EVENT_WIRE_MAX);
@@ -419,8 +364,6 @@ static void reload_conf(struct run *R)
 		e->o.raw_sample = n.raw_sample;
 		e->o.verbose = n.verbose;
 	}
-	nerrf_conf_free(&cur);
-	cur = next;
 }
 
 static int run_loop(struct run *R)
@@ -518,10 +461,10 @@ int main(int argc, char **argv)
 
 	log_init("nerrf-encoder", false);
 	nerrf_catch_reload();
-	if (parse_args(argc, argv, &o) < 0)
+	if (nerrf_opt_start(&set, argc, argv, &o) < 0)
 		return 2;
 	if (o.check) {
-		print_opts(&o);
+		nerrf_opt_show(&set, &o);
 		return 0;
 	}
 

@@ -95,26 +95,16 @@ static const struct nerrf_opt table[] = {
 	NOPT_END,
 };
 #undef O
-static struct option longopts[sizeof(table) / sizeof(table[0])];
 
-/* 0 ok, 1 exit successfully (--help, --version), -1 error. */
-static int parse_args(const struct nerrf_conf_argv *ca, struct opts *o)
-{
-	char err[256];
+static const struct opts defaults = {
+	.rundir = NERRF_DEFAULT_RUNDIR,
+	.listen = DEFAULT_LISTEN,
+	.stats_interval_ms = DEFAULT_STATS_INTERVAL_MS,
+};
 
-	o->rundir = NERRF_DEFAULT_RUNDIR;
-	o->listen = DEFAULT_LISTEN;
-	o->stats_interval_ms = DEFAULT_STATS_INTERVAL_MS;
-	int rc = nerrf_opt_parse(table, longopts, ca, o, err, sizeof(err));
-	if (rc == -1)
-		log_warnx("%s", err);
-	else if (rc == -2)
-		usage(stderr);
-	else if (rc == -3)
-		log_warnx("unexpected argument '%s' (see --help)",
-			ca->argv[optind]);
-	return rc < 0 ? -1 : rc;
-}
+static struct nerrf_optset set = {
+	.section = "exporter", .table = table, .defaults = &defaults, .size = sizeof(defaults),
+};
 
 /*
  * ADDR:PORT with a numeric address (IPv6 in brackets) into *sa. Anything but
@@ -307,25 +297,18 @@ static void take(nng_msg *m)
 
 int main(int argc, char **argv)
 {
-	struct nerrf_conf_argv ca = {0};
-	struct opts o = {0};
+	struct opts o;
 	struct MHD_Daemon *httpd = NULL;
 	struct sockaddr_storage sa;
 	socklen_t salen;
 	nng_socket sock = NNG_SOCKET_INITIALIZER;
 	bool sock_open = false;
-	char err[512], urlbuf[4200];
+	char urlbuf[4200];
 	int ret = 1, rv, lfd = -1;
 
 	log_init("nerrf-exporter", false);
-	nerrf_opt_longopts(table, longopts);
-	if (nerrf_conf_load(argc, argv, "exporter", longopts, false, &ca, err, sizeof(err)) != 0) {
-		log_warnx("%s", err);
-		return 1;
-	}
-	rv = parse_args(&ca, &o);
-	if (rv != 0) {
-		ret = rv > 0 ? 0 : 2;
+	if (nerrf_opt_start(&set, argc, argv, &o) != 0) {
+		ret = 2;
 		goto out;
 	}
 	if (parse_listen(o.listen, o.insecure_listen, &sa, &salen) != 0) {
@@ -338,8 +321,7 @@ int main(int argc, char **argv)
 	}
 	state.stale_ms = 3 * o.stats_interval_ms;
 	if (o.check) {
-		printf("[exporter]\n# changes at SIGHUP: nothing; every key at a restart\n");
-		nerrf_opt_print(stdout, table, &o);
+		nerrf_opt_show(&set, &o);
 		ret = 0;
 		goto out;
 	}
@@ -402,6 +384,6 @@ out:
 		nerrf__trace__stats__free_unpacked(state.last, NULL);
 	if (state.enc && state.enc != state.last)
 		nerrf__trace__stats__free_unpacked(state.enc, NULL);
-	nerrf_conf_free(&ca);
+	nerrf_opt_free(&set);
 	return ret;
 }

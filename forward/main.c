@@ -163,7 +163,6 @@ static const struct nerrf_opt table[] = {
 	NOPT_END,
 };
 #undef O
-static struct option longopts[sizeof(table) / sizeof(table[0])];
 
 /* A subject token: no '.', wildcard or blank may come from a host name. */
 static void token(char *out, size_t len, const char *s)
@@ -202,32 +201,14 @@ static int check_url(const struct fwd_opts *o)
 	return 0;
 }
 
-static int parse_args(const struct nerrf_conf_argv *ca, struct fwd_opts *o)
+/* The names and addresses the options leave to be derived, checked. */
+static int check(void *p)
 {
 	static char host[256], urls[3][4200];
-	char err[256];
+	struct fwd_opts *o = p;
 
-	o->prefix = "nerrf";
-	o->stream = "NERRF";
-	o->rundir = NERRF_DEFAULT_RUNDIR;
-	o->state_dir = FWD_DEFAULT_STATE_DIR;
-	o->window = DEFAULT_WINDOW;
-	o->ack_wait_ms = DEFAULT_ACK_WAIT_MS;
-	o->dup_window_ns = DEFAULT_DUP_WINDOW_NS;
-	o->max_age_ns = DEFAULT_MAX_AGE_NS;
-	int rc = nerrf_opt_parse(table, longopts, ca, o, err, sizeof(err));
-	if (rc == -1)
-		log_warnx("%s", err);
-	else if (rc == -2)
-		usage(stderr);
-	else if (rc == -3)
-		log_warnx("unexpected argument '%s' (see --help)", ca->argv[optind]);
-	if (rc != 0)
-		return rc < 0 ? -1 : 1;
-	if (!o->nats && o->check) {
-		printf("[forward]\n# not configured: no nats key, so nerrf-forward does not start\n");
-		return 1;
-	}
+	if (!o->nats && o->check) /* --check-config says it is not configured */
+		return 0;
 	if (!o->nats) {
 		log_warnx("no NATS server: give --nats nats://HOST:PORT (or nats = ... under "
 			  "[forward] in the configuration)");
@@ -261,6 +242,22 @@ static int parse_args(const struct nerrf_conf_argv *ca, struct fwd_opts *o)
 	}
 	return check_url(o);
 }
+
+static const struct fwd_opts defaults = {
+	.prefix = "nerrf",
+	.stream = "NERRF",
+	.rundir = NERRF_DEFAULT_RUNDIR,
+	.state_dir = FWD_DEFAULT_STATE_DIR,
+	.window = DEFAULT_WINDOW,
+	.ack_wait_ms = DEFAULT_ACK_WAIT_MS,
+	.dup_window_ns = DEFAULT_DUP_WINDOW_NS,
+	.max_age_ns = DEFAULT_MAX_AGE_NS,
+};
+
+static struct nerrf_optset set = {
+	.section = "forward", .table = table, .defaults = &defaults, .size = sizeof(defaults),
+	.check = check,
+};
 
 /* ---- the local side ---- */
 
@@ -671,29 +668,26 @@ static void run(struct fwd *f)
 
 int main(int argc, char **argv)
 {
-	struct nerrf_conf_argv ca = {0};
 	struct fwd f = {.statedir = -1};
 	struct fwd_state st;
 	char err[600];
 	int ret = 1;
 
 	log_init("nerrf-forward", false);
-	nerrf_opt_longopts(table, longopts);
-	if (nerrf_conf_load(argc, argv, "forward", longopts, false, &ca, err, sizeof(err)) != 0) {
-		log_warnx("%s", err);
+	if (nerrf_opt_start(&set, argc, argv, &f.o) != 0) {
+		nerrf_opt_free(&set);
 		return 2;
-	}
-	int rv = parse_args(&ca, &f.o);
-	if (rv != 0) {
-		nerrf_conf_free(&ca);
-		return rv > 0 ? 0 : 2;
 	}
 	nerrf__trace__forward_counters__init(&f.c);
 	if (f.o.check) {
-		printf("[forward]\n# changes at SIGHUP: nothing; every key at a restart\n");
-		nerrf_opt_print(stdout, table, &f.o);
-		printf("start = %s\n", f.o.start_oldest ? "oldest" : "live");
-		nerrf_conf_free(&ca);
+		if (!f.o.nats) {
+			printf("[forward]\n# not configured: no nats key, so nerrf-forward does not "
+			       "start\n");
+		} else {
+			nerrf_opt_show(&set, &f.o);
+			printf("start = %s\n", f.o.start_oldest ? "oldest" : "live");
+		}
+		nerrf_opt_free(&set);
 		return 0;
 	}
 
@@ -745,6 +739,6 @@ out:
 	counters_now(&f, nerrf_mono_ns());
 	if (ret == 0)
 		log_counters(&f, "stopping: ");
-	nerrf_conf_free(&ca);
+	nerrf_opt_free(&set);
 	return ret;
 }

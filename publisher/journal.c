@@ -1,14 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The publisher's journal defaults and usage, and what it journals of a published message. */
+/* The publisher's journal usage and what it journals of a published message. */
 #include <string.h>
 
 #include "journal.h"
 #include "nerrf_wire.h"
-
-void pj_defaults(struct pj_opts *o)
-{
-	*o = (struct pj_opts){.j = NERRF_JOURNAL_DEFAULTS};
-}
 
 void pj_usage(FILE *f)
 {

@@ -13,7 +13,6 @@ struct pj_opts {
 	const char *replay_url; /* NULL: ipc://<rundir>/replay.sock */
 };
 
-void pj_defaults(struct pj_opts *o);
 void pj_usage(FILE *f);
 
 /* Journals one published message (topic and all). */

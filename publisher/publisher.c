@@ -390,7 +390,6 @@ static const struct nerrf_opt table[] = {
 	NOPT_END,
 };
 #undef O
-static struct option longopts[sizeof(table) / sizeof(table[0])];
 
 /*
  * Events leave the host only encrypted, unless asked otherwise: plain tcp://
@@ -438,30 +437,13 @@ static int check_network(const struct opts *o)
 /* What a reload changes at once; the rest takes a restart. */
 static const char *const live_keys[] = {"sendbuf", NULL};
 
-/* The merged argv ca: 0 ok, 1 exit successfully (--help), -1 error. */
-static int parse_args(const struct nerrf_conf_argv *ca, struct opts *o)
+/* The listen addresses from the environment or the default, checked. */
+static int check(void *p)
 {
-	o->rundir = NERRF_DEFAULT_RUNDIR;
-	o->ipc_mode = DEFAULT_IPC_MODE;
-	o->sendbuf = DEFAULT_SENDBUF;
-	o->start_grace_ms = DEFAULT_START_GRACE_MS;
-	pj_defaults(&o->journal);
-
-	char err[512];
-	int rc = nerrf_opt_parse(table, longopts, ca, o, err, sizeof(err));
-	if (rc == 1) /* --help, --version */
-		return 1;
-	if (rc == -1)
-		goto bad;
-	if (rc == -2) {
-		usage(stderr);
-		return -1;
-	}
-	if (rc == -3) {
-		log_warnx("%s", err);
-		return -1;
-	}
+	struct opts *o = p;
 	const char *env;
+	char err[512];
+
 	if (o->nlisten == 0 && (env = getenv("NERRF_LISTEN")) && *env &&
 	    add_listen_list(o, env, false, err, sizeof(err)) != 0) {
 		log_warnx("NERRF_LISTEN: %s", err);
@@ -480,45 +462,31 @@ static int parse_args(const struct nerrf_conf_argv *ca, struct opts *o)
 		o->listen[o->nlisten++] = u;
 	}
 	return check_network(o);
-bad:
-	log_warnx("%s", err);
-	nerrf_conf_origin(ca, optind, "publisher", err, sizeof(err));
-	log_warnx("the value above is from %s", err);
-	return -1;
 }
 
-/* --check-config: the options in force, as a [publisher] section. */
+static const struct opts defaults = {
+	.rundir = NERRF_DEFAULT_RUNDIR,
+	.ipc_mode = DEFAULT_IPC_MODE,
+	.sendbuf = DEFAULT_SENDBUF,
+	.start_grace_ms = DEFAULT_START_GRACE_MS,
+	.journal = {.j = NERRF_JOURNAL_DEFAULTS},
+};
+
+static struct nerrf_optset set = {
+	.section = "publisher", .table = table, .defaults = &defaults, .size = sizeof(defaults),
+	.live = live_keys, .check = check,
+};
+
+/* --check-config: the table's kinds by nerrf_opt_show, then our functions' options. */
 static void print_opts(const struct opts *o)
 {
-	const struct nerrf_journal_opts *j = &o->journal.j;
-
-	printf("[publisher]\n# changes at SIGHUP:");
-	for (const char *const *k = live_keys; *k; k++)
-		printf(" %s", *k);
-	printf("; the rest at a restart\nrundir = %s\n", o->rundir);
+	nerrf_opt_show(&set, o);
 	for (int i = 0; i < o->nlisten; i++)
 		printf("listen = %s\n", o->listen[i]);
-	printf("ipc-mode = %04o\nsendbuf = %d\nstart-grace = %d\n", (unsigned)o->ipc_mode, o->sendbuf,
-	       o->start_grace_ms);
-	if (o->tls.cert)
-		printf("tls-cert = %s\n", o->tls.cert);
-	if (o->tls.key)
-		printf("tls-key = %s\n", o->tls.key);
-	if (o->tls.ca)
-		printf("tls-ca = %s\n", o->tls.ca);
-	printf("insecure-tcp = %s\n", o->insecure_tcp ? "true" : "false");
-	if (o->journal.off) {
+	if (o->journal.off)
 		printf("no-journal = true\n");
-		return;
-	}
-	printf("journal = %s\njournal-segment-bytes = %llu\n"
-	       "journal-sync-ms = %llu\njournal-sync-bytes = %llu\njournal-max-bytes = %llu\n"
-	       "journal-max-age = %llu\n", j->dir, (unsigned long long)j->segment_bytes,
-	       (unsigned long long)j->sync_ms,
-	       (unsigned long long)j->sync_bytes, (unsigned long long)j->max_bytes,
-	       (unsigned long long)j->max_age_s);
-	if (o->journal.replay_url)
-		printf("replay-listen = %s\n", o->journal.replay_url);
+	else
+		printf("journal = %s\n", o->journal.j.dir);
 }
 
 static void free_opts(struct opts *o)
@@ -528,30 +496,21 @@ static void free_opts(struct opts *o)
 	o->nlisten = 0;
 }
 
-/* The merged argv we started with (kept: optarg strings point into it), and the last reload's. */
-static struct nerrf_conf_argv boot, cur;
-
 /*
  * SIGHUP: the subscribers' queue length (--sendbuf) changes at once, for
  * the subscribers connected too; an invalid file changes nothing.
  */
-static void reload_conf(int argc, char **argv, nng_socket sock, struct opts *o)
+static void reload_conf(nng_socket sock, struct opts *o)
 {
 	struct nerrf_conf_argv next;
-	struct opts n = {0};
-	char err[512];
+	struct opts n;
 	int rv;
 
-	if (nerrf_conf_load(argc, argv, "publisher", longopts, false, &next, err, sizeof(err)) != 0) {
-		log_warnx("%s", err);
-		goto invalid;
-	}
-	if (parse_args(&next, &n) != 0) {
+	if (nerrf_opt_reload(&set, -1, &n, &next) != 0) {
 		free_opts(&n);
-		nerrf_conf_free(&next);
-		goto invalid;
+		return;
 	}
-	if (nerrf_conf_report(&boot, cur.argv ? &cur : &boot, &next, longopts, live_keys) > 0 &&
+	if (nerrf_opt_take(&set, &next) > 0 &&
 	    n.sendbuf != o->sendbuf) {
 		/* nng resizes every subscriber's queue; a shorter one drops its oldest (a gap) */
 		if ((rv = nng_socket_set_int(sock, NNG_OPT_SENDBUF, n.sendbuf)) != 0)
@@ -561,12 +520,6 @@ static void reload_conf(int argc, char **argv, nng_socket sock, struct opts *o)
 			o->sendbuf = n.sendbuf;
 	}
 	free_opts(&n);
-	nerrf_conf_free(&cur);
-	cur = next;
-	return;
-invalid:
-	log_warnx("reload: the configuration is invalid (above): the one "
-		"in force stays; fix it and send SIGHUP again");
 }
 
 /* Each loop went round: systemd's watchdog is petted from here alone. */
@@ -650,8 +603,7 @@ static struct nerrf_ring_cons *attach_ring2(const char *path, nng_socket s, stru
 
 int main(int argc, char **argv)
 {
-	struct nerrf_conf_argv *ca = &boot;
-	struct opts o = {0};
+	struct opts o;
 	struct counters c = {0};
 	struct nerrf_ring_cons *r2 = NULL;
 	nng_socket sock = NNG_SOCKET_INITIALIZER;
@@ -663,14 +615,8 @@ int main(int argc, char **argv)
 
 	log_init("nerrf-publisher", false);
 	nerrf_catch_reload();
-	nerrf_opt_longopts(table, longopts);
-	if (nerrf_conf_load(argc, argv, "publisher", longopts, false, ca, err, sizeof(err)) != 0) {
-		log_warnx("%s", err);
-		goto out;
-	}
-	rv = parse_args(ca, &o);
-	if (rv != 0) {
-		ret = rv > 0 ? 0 : 2;
+	if (nerrf_opt_start(&set, argc, argv, &o) != 0) {
+		ret = 2;
 		goto out;
 	}
 	if (o.check) {
@@ -783,7 +729,7 @@ int main(int argc, char **argv)
 
 		if (nerrf_reload) {
 			nerrf_reload = 0;
-			reload_conf(argc, argv, sock, &o);
+			reload_conf(sock, &o);
 		}
 		uint64_t t = nerrf_mono_ns();
 		if (t - c.last_encoder_stats_ns >= ENCODER_SILENT_NS &&
@@ -816,7 +762,6 @@ out:
 	if (r2)
 		nerrf_ring_cons_close(r2);
 	free_opts(&o);
-	nerrf_conf_free(&cur);
-	nerrf_conf_free(ca);
+	nerrf_opt_free(&set);
 	return ret;
 }
