@@ -51,7 +51,7 @@ static int cleanup(const struct opts *o)
 	int n = pin_remove(o->rundir, NULL);
 
 	if (n > 0)
-		log_warnx("removed %d pinned program set(s) for %s", n, o->rundir);
+		log_info("removed %d pinned program set(s) for %s", n, o->rundir);
 	return 0;
 }
 
@@ -175,8 +175,8 @@ int main(int argc, char **argv)
 		log_warnx("dropping privileges: %s", msg);
 		goto out;
 	}
-	log_warnx("ready: pid %d, ring %s/%s, uid %u", getpid(), o.rundir, NERRF_RING1_NAME,
-		  (unsigned)uid);
+	log_info("ready: pid %d, ring %s/%s, uid %u", getpid(), o.rundir, NERRF_RING1_NAME,
+		 (unsigned)uid);
 	nerrf_notify_ready("capturing into %s/%s", o.rundir, NERRF_RING1_NAME);
 	while ((e = drain_run(d, &nerrf_stop, &nerrf_reload)) > 0) {
 		nerrf_reload = 0;

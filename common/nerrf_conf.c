@@ -490,7 +490,7 @@ size_t nerrf_conf_report(const struct nerrf_conf_argv *boot, const struct nerrf_
 	n = nerrf_conf_changed(cur, next, opts, changed, 128);
 	for (size_t i = 0; i < n; i++)
 		if (listed(changed[i], live)) {
-			log_warnx("reload: %s changed: in force now", changed[i]);
+			log_info("reload: %s changed: in force now", changed[i]);
 			applied++;
 		}
 	/* Against the start: a key changed at an earlier reload still waits for the restart. */
@@ -500,7 +500,7 @@ size_t nerrf_conf_report(const struct nerrf_conf_argv *boot, const struct nerrf_
 			log_warnx("reload: %s changed: needs restart (the value it started with "
 				  "stays in force until then)", changed[i]);
 	if (!applied)
-		log_warnx("reload: read %s: nothing changes live",
-			  next->path ? next->path : "no configuration file");
+		log_info("reload: read %s: nothing changes live",
+			 next->path ? next->path : "no configuration file");
 	return applied;
 }

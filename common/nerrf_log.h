@@ -5,6 +5,13 @@
  * err(3): the *x forms print the message alone, the others append the errno
  * text; fatal and fatalx then exit. Messages say what went wrong and what to
  * do about it.
+ *
+ * Levels: log_info for what the operator may want to know (started,
+ * listening, a reload in force), log_warn* for what went wrong or may have,
+ * fatal* for why we stop, log_debug with --verbose only. When stderr is the
+ * journal's stream (systemd's $JOURNAL_STREAM), each line starts with its
+ * syslog priority, "<6>" and so on, which journald takes off and files the
+ * line under: `journalctl -p warning` then shows the warnings alone.
  */
 #ifndef NERRF_LOG_H
 #define NERRF_LOG_H
@@ -17,6 +24,7 @@
 void log_init(const char *prog, bool verbose);
 bool log_verbose(void);
 
+void log_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Only with --verbose. */

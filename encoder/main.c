@@ -502,7 +502,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (o.verbose)
-		log_warnx("attached to %s/%s, serving %s/%s", o.rundir,
+		log_info("attached to %s/%s, serving %s/%s", o.rundir,
 			NERRF_RING1_NAME, o.rundir, NERRF_RING2_NAME);
 	nerrf_notify_ready("attached to %s/%s, serving %s/%s", o.rundir, NERRF_RING1_NAME,
 			   o.rundir, NERRF_RING2_NAME);

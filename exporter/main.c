@@ -345,7 +345,7 @@ int main(int argc, char **argv)
 		close(lfd);
 		goto out;
 	}
-	log_warnx("serving http://%s/metrics from %s", o.listen, o.url);
+	log_info("serving http://%s/metrics from %s", o.listen, o.url);
 	nerrf_notify_ready("serving http://%s/metrics", o.listen);
 
 	uint64_t received_then = 0;
@@ -360,7 +360,7 @@ int main(int argc, char **argv)
 		}
 		if (nerrf_reload) {
 			nerrf_reload = 0;
-			log_warnx("SIGHUP: nothing to reload; --listen, --url "
+			log_info("SIGHUP: nothing to reload; --listen, --url "
 				"and --stats-interval take a restart");
 		}
 		rv = nng_recvmsg(sock, &m, 0);

@@ -85,7 +85,7 @@ static void on_connected(natsConnection *c, void *arg)
 	}
 	pthread_cond_signal(&cv);
 	pthread_mutex_unlock(&mu);
-	log_warnx("%s the NATS server at %s", first ? "connected to" : "reconnected to", url);
+	log_info("%s the NATS server at %s", first ? "connected to" : "reconnected to", url);
 }
 
 static void on_reconnected(natsConnection *c, void *arg)
@@ -318,7 +318,7 @@ int fwd_broker_stream(const struct fwd_opts *o, char *err, size_t errlen)
 		c.MaxBytes = o->max_bytes ? (int64_t)o->max_bytes : -1;
 		s = js_AddStream(&si, js, &c, NULL, &jerr);
 		if (s == NATS_OK) {
-			log_warnx("created the JetStream stream %s for %s", o->stream, subj);
+			log_info("created the JetStream stream %s for %s", o->stream, subj);
 			jsStreamInfo_Destroy(si);
 			return 0;
 		}

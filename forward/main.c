@@ -481,11 +481,11 @@ static void counters_now(struct fwd *f, uint64_t now)
 
 static void log_counters(struct fwd *f, const char *when)
 {
-	log_warnx("%sforwarded %" PRIu64 ", acked %" PRIu64 " (%" PRIu64 " events), duplicates %"
-		  PRIu64 ", forward_lost %" PRIu64 ", outages %" PRIu64 " (%.1f s), position %"
-		  PRIu64 ", behind %" PRIu64,
-		  when, f->c.forwarded, f->c.acked, f->c.acked_events, f->c.duplicates, f->c.lost,
-		  f->c.outages, (double)f->c.outage_ns / 1e9, f->acked, f->c.behind);
+	log_info("%sforwarded %" PRIu64 ", acked %" PRIu64 " (%" PRIu64 " events), duplicates %"
+		 PRIu64 ", forward_lost %" PRIu64 ", outages %" PRIu64 " (%.1f s), position %"
+		 PRIu64 ", behind %" PRIu64,
+		 when, f->c.forwarded, f->c.acked, f->c.acked_events, f->c.duplicates, f->c.lost,
+		 f->c.outages, (double)f->c.outage_ns / 1e9, f->acked, f->c.behind);
 	f->c_logged = f->c;
 }
 
@@ -607,8 +607,8 @@ static void run(struct fwd *f)
 		if (nerrf_reload) {
 			/* nerrf run and kill -HUP send it to every stage: it must not end the hop. */
 			nerrf_reload = 0;
-			log_warnx("SIGHUP: nothing to reload; every option of the forwarder takes "
-				  "a restart (systemctl restart nerrf-forward)");
+			log_info("SIGHUP: nothing to reload; every option of the forwarder takes "
+				 "a restart (systemctl restart nerrf-forward)");
 		}
 		collect(f, wait_ms);
 		wait_ms = 0;
@@ -704,7 +704,7 @@ int main(int argc, char **argv)
 	if (st.acked_seq) {
 		f.acked = f.saved = f.live_hi = st.acked_seq;
 		f.next = st.acked_seq + 1;
-		log_warnx("resuming after publisher_seq %" PRIu64, st.acked_seq);
+		log_info("resuming after publisher_seq %" PRIu64, st.acked_seq);
 	} else if (f.o.start_oldest) {
 		f.next = 1;
 		f.oldest = true;
@@ -720,8 +720,8 @@ int main(int argc, char **argv)
 		log_warnx("%s", err);
 		goto out;
 	}
-	log_warnx("forwarding %s to %s as %s (stream %s)", f.o.events_url, f.o.nats,
-		  f.o.events_subject, f.o.stream);
+	log_info("forwarding %s to %s as %s (stream %s)", f.o.events_url, f.o.nats,
+		 f.o.events_subject, f.o.stream);
 	/* Ready once subscribed and confined; a broker that is not up yet is an outage, counted. */
 	nerrf_notify_ready("forwarding to %s", f.o.nats);
 	run(&f);

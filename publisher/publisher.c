@@ -266,7 +266,7 @@ static int start_listener(nng_socket s, const char *url, int ipc_mode, nng_tls_c
 			nng_strerror(rv), listen_hint(rv));
 		return -1;
 	}
-	log_warnx("listening on %s", url);
+	log_info("listening on %s", url);
 	return 0;
 }
 
@@ -669,7 +669,7 @@ int main(int argc, char **argv)
 		if (replay_start(o.journal.replay_url ? o.journal.replay_url : url, o.ipc_mode,
 				 o.journal.j.dir, c.journal) != 0)
 			goto out;
-		log_warnx("journal %s, continuing after publisher_seq %llu",
+		log_info("journal %s, continuing after publisher_seq %llu",
 			o.journal.j.dir, (unsigned long long)c.publisher_seq);
 	}
 	/* after the journal's io_uring and the replay thread exist: the filter binds every thread */
@@ -695,7 +695,7 @@ int main(int argc, char **argv)
 		notify_alive(&c, "held for a first subscriber (--start-grace)");
 		usleep(10 * 1000);
 	}
-	log_warnx("publishing %s", path);
+	log_info("publishing %s", path);
 
 	while (!nerrf_stop) {
 		size_t len;

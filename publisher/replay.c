@@ -96,7 +96,7 @@ int replay_start(const char *url, int ipc_mode, const char *dir, struct nerrf_jo
 		return -1;
 	}
 	running = true;
-	log_warnx("serving replay on %s", url);
+	log_info("serving replay on %s", url);
 	return 0;
 }
 

@@ -701,8 +701,7 @@ int cmd_run(int argc, char **argv)
 	for (int i = 0; i < NSTAGES; i++)
 		if (st[i].enabled && start_stage(&st[i], uid, gid, o.user, &oldmask) < 0)
 			goto stop;
-	log_warnx("collector %d, encoder %d, publisher %d; rundir %s; Ctrl-C "
-		"stops",
+	log_info("collector %d, encoder %d, publisher %d; rundir %s; Ctrl-C stops",
 		st[COLLECTOR].pid, st[ENCODER].pid, st[PUBLISHER].pid, o.rundir);
 
 	for (;;) {
@@ -717,8 +716,7 @@ int cmd_run(int argc, char **argv)
 		}
 		if (sig == SIGHUP) {
 			/* Each stage reloads its own section; the printer has none. */
-			log_warnx("SIGHUP: the stages read their configuration "
-				"again");
+			log_info("SIGHUP: the stages read their configuration again");
 			for (int i = 0; i < NSTAGES; i++)
 				if (i != PRINTER && st[i].pid > 0)
 					kill(st[i].pid, SIGHUP);
@@ -771,8 +769,7 @@ int cmd_run(int argc, char **argv)
 			    t >= st[i].restart_at_ms) {
 				st[i].restart_at_ms = 0;
 				if (start_stage(&st[i], uid, gid, o.user, &oldmask) > 0)
-					log_warnx("%s restarted (pid %d)",
-						st[i].name, st[i].pid);
+					log_info("%s restarted (pid %d)", st[i].name, st[i].pid);
 				else
 					st[i].restart_at_ms = t + BACKOFF_MAX_MS;
 			}
