@@ -301,15 +301,20 @@ static int fill_filters(int fd, const struct opts *o)
  * close, dup2, dup3, exec and exit hooks of the write and socket summaries. */
 static struct bpf_link *links[2 * NR_SYSCALLS + 3 + 5];
 
+/* Loaded and on a tracepoint of its own, not reached through tail calls. */
+static bool attached(const struct nerrf_bpf *skel, const struct bpf_program *p)
+{
+	return bpf_program__autoload(p) && p != skel->progs.exit_common &&
+	       p != skel->progs.exit_net && p != skel->progs.summary_common;
+}
+
 static int attach_all(struct nerrf_bpf *skel)
 {
 	struct bpf_program *p;
 	unsigned n = 0;
 
 	bpf_object__for_each_program(p, skel->obj) {
-		/* these run through tail calls, not tracepoints */
-		if (!bpf_program__autoload(p) || p == skel->progs.exit_common ||
-		    p == skel->progs.exit_net || p == skel->progs.summary_common)
+		if (!attached(skel, p))
 			continue;
 		if (n == sizeof(links) / sizeof(links[0])) {
 			log_warnx("more programs to attach than links[] holds (%s); rebuild with a "
@@ -358,8 +363,7 @@ static size_t attached_programs(const struct nerrf_bpf *skel)
 	size_t n = 0;
 
 	bpf_object__for_each_program(p, skel->obj)
-		n += bpf_program__autoload(p) && p != skel->progs.exit_common &&
-		     p != skel->progs.exit_net && p != skel->progs.summary_common;
+		n += attached(skel, p);
 	return n;
 }
 
@@ -392,7 +396,7 @@ static int reopen_pins(const struct nerrf_bpf *skel, const struct opts *o, char 
 	extra.follow = o->follow;
 	pin_dir(pdir, len, o->rundir, pin_stamp(skel, &extra, sizeof(extra)));
 	if (pin_remove(o->rundir, pdir) > 0)
-		log_warnx("removed programs pinned by an earlier collector of another version or "
+		log_info("removed programs pinned by an earlier collector of another version or "
 		    "configuration for %s; loading afresh", o->rundir);
 	r = pin_reopen(pdir, extra.nprogs, fds, msg, sizeof(msg));
 	if (r < 0)
@@ -400,7 +404,7 @@ static int reopen_pins(const struct nerrf_bpf *skel, const struct opts *o, char 
 	else if (r == 0 && msg[0])
 		log_warnx("%s; loading afresh", msg);
 	else if (r == 1)
-		log_warnx("reopened the programs pinned at %s: capture went on while no collector ran",
+		log_info("reopened the programs pinned at %s: capture went on while no collector ran",
 		    pdir);
 	return r;
 }
