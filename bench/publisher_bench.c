@@ -38,6 +38,7 @@
 #include "nerrf_ring.h"
 #include "nerrf_wire.h"
 #include "nerrf_pbwire.h"
+#include "trace_fields.h"
 #include "trace.pb-c.h"
 #include "nerrf_time.h"
 #include "lib/records.h"
@@ -170,14 +171,13 @@ static double run(const char *bin, unsigned nevents, unsigned nbatch, const char
 		 * whole batches would measure this thread, not the publisher. */
 		const uint8_t *t =
 			(const uint8_t *)nng_msg_body(m) + 4 + (n - sizeof(struct nerrf_r2_hdr));
-		if (nng_msg_len(m) < 4 + n - sizeof(struct nerrf_r2_hdr) + 2 || t[0] != (7 << 3))
+		const uint8_t *te = (const uint8_t *)nng_msg_body(m) + nng_msg_len(m);
+		uint64_t key = 0, seq = 0;
+		if (nng_msg_len(m) < 4 + n - sizeof(struct nerrf_r2_hdr) + 2 ||
+		    !nerrf_get_varint(&t, te, &key) ||
+		    key != NERRF_PB_KEY(NERRF_PB_EVENT_BATCH_PUBLISHER_SEQ, NERRF_PB_VARINT) ||
+		    !nerrf_get_varint(&t, te, &seq))
 			die("no publisher_seq after the batch");
-		uint64_t seq = 0;
-		for (unsigned sh = 0, i = 1; sh < 64; sh += 7, i++) {
-			seq |= (uint64_t)(t[i] & 0x7f) << sh;
-			if (!(t[i] & 0x80))
-				break;
-		}
 		if (last_seq && seq > last_seq + 1)
 			lost += (unsigned)(seq - last_seq - 1);
 		last_seq = seq;
@@ -213,9 +213,9 @@ static void trailer_cost(void)
 
 	uint64_t t0 = nerrf_mono_ns();
 	for (uint64_t i = 1; i <= N; i++) {
-		size_t n = nerrf_put_u64_field(buf, 7, i);
-		n += nerrf_put_u64_field(buf + n, 8, 0);
-		n += nerrf_put_u64_field(buf + n, 9, 0);
+		size_t n = nerrf_put_u64_field(buf, NERRF_PB_EVENT_BATCH_PUBLISHER_SEQ, i);
+		n += nerrf_put_u64_field(buf + n, NERRF_PB_EVENT_BATCH_PUBLISHER_PUBLISH_ERRORS, 0);
+		n += nerrf_put_u64_field(buf + n, NERRF_PB_EVENT_BATCH_RING2_DROPPED, 0);
 		sink += n;
 	}
 	uint64_t t1 = nerrf_mono_ns();

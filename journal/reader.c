@@ -17,6 +17,8 @@
 #include <zlib.h>
 
 #include "nerrf_journal.h"
+#include "nerrf_pbwire.h"
+#include "trace_fields.h"
 
 #define HDR sizeof(struct nerrf_jrec_hdr)
 
@@ -268,68 +270,29 @@ uint64_t nerrf_journal_seek(int fd, int idxfd, bool by_time, uint64_t key)
 
 /* ---- the events' wall-clock range, from the protobuf wire format ---- */
 
-static bool get_varint(const uint8_t **p, const uint8_t *end, uint64_t *v)
-{
-	*v = 0;
-	for (unsigned shift = 0; shift < 64 && *p < end; shift += 7) {
-		uint8_t b = *(*p)++;
-		*v |= (uint64_t)(b & 0x7f) << shift;
-		if (!(b & 0x80))
-			return true;
-	}
-	return false;
-}
-
-/* Steps over one value of wire type wt; false if it is not well-formed or runs past end. */
-static bool skip_field(const uint8_t **p, const uint8_t *end, unsigned wt)
-{
-	uint64_t v;
-
-	switch (wt) {
-	case 0:
-		return get_varint(p, end, &v);
-	case 1:
-		if (end - *p < 8)
-			return false;
-		*p += 8;
-		return true;
-	case 2:
-		if (!get_varint(p, end, &v) || v > (uint64_t)(end - *p))
-			return false;
-		*p += v;
-		return true;
-	case 5:
-		if (end - *p < 4)
-			return false;
-		*p += 4;
-		return true;
-	}
-	return false;
-}
-
-/* The wall-clock ns of an Event's ts (field 1: seconds 1, nanos 2); 0 if none. */
+/* The wall-clock ns of an Event's ts; 0 if none. */
 static uint64_t event_ns(const uint8_t *p, const uint8_t *end)
 {
 	uint64_t key, v, sec = 0, nsec = 0;
 
-	while (p < end && get_varint(&p, end, &key)) {
+	while (p < end && nerrf_get_varint(&p, end, &key)) {
 		const uint8_t *f = p;
-		if (!skip_field(&p, end, key & 7))
+		if (!nerrf_pb_skip(&p, end, key & 7))
 			return 0;
-		if (key != (1 << 3 | 2))
+		if (key != NERRF_PB_KEY(NERRF_PB_EVENT_TS, NERRF_PB_LEN))
 			continue;
 		const uint8_t *q = f, *qe;
-		if (!get_varint(&q, end, &v))
+		if (!nerrf_get_varint(&q, end, &v))
 			return 0;
 		qe = q + v;
-		while (q < qe && get_varint(&q, qe, &key)) {
-			if ((key & 7) != 0)
+		while (q < qe && nerrf_get_varint(&q, qe, &key)) {
+			if ((key & 7) != NERRF_PB_VARINT)
 				return 0;
-			if (!get_varint(&q, qe, &v))
+			if (!nerrf_get_varint(&q, qe, &v))
 				return 0;
-			if (key >> 3 == 1)
+			if (key >> 3 == NERRF_PB_TIMESTAMP_SECONDS)
 				sec = v;
-			else if (key >> 3 == 2)
+			else if (key >> 3 == NERRF_PB_TIMESTAMP_NANOS)
 				nsec = v;
 		}
 	}
@@ -344,14 +307,14 @@ void nerrf_journal_time_range(const uint8_t *pb, size_t len, uint64_t *first_ns,
 	const uint8_t *p = pb, *end = pb + len;
 	uint64_t key, lo = UINT64_MAX, hi = 0;
 
-	while (p < end && get_varint(&p, end, &key)) {
+	while (p < end && nerrf_get_varint(&p, end, &key)) {
 		const uint8_t *f = p;
-		if (!skip_field(&p, end, key & 7))
+		if (!nerrf_pb_skip(&p, end, key & 7))
 			break;
-		if (key != (1 << 3 | 2))
+		if (key != NERRF_PB_KEY(NERRF_PB_EVENT_BATCH_EVENTS, NERRF_PB_LEN))
 			continue;
 		uint64_t n;
-		if (!get_varint(&f, end, &n))
+		if (!nerrf_get_varint(&f, end, &n))
 			break;
 		uint64_t t = event_ns(f, f + n);
 		if (!t)

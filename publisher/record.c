@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include <stddef.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "nerrf_pbwire.h"
 #include "nerrf_wire.h"
 #include "record.h"
-#include "trace.pb-c.h"
+#include "trace_fields.h"
 
 unsigned pub_record(const void *rec, size_t len, const uint8_t **pb, size_t *pblen)
 {
@@ -23,42 +22,34 @@ unsigned pub_record(const void *rec, size_t len, const uint8_t **pb, size_t *pbl
 	return h.kind;
 }
 
-/*
- * The fields appended, by their names in trace.proto: the numbers come from
- * the generated descriptors, so the .proto is the one place they are set.
- */
+/* The fields appended, by their names in trace.proto (trace_fields.h). */
 struct field {
-	const char *name;
-	size_t off; /* in struct pub_tail */
 	unsigned id;
+	size_t off; /* in struct pub_tail */
 };
 
-#define F(name) { #name, offsetof(struct pub_tail, name), 0 }
-static struct field batch_fields[] = {
-	F(publisher_seq),
-	{ "publisher_publish_errors", offsetof(struct pub_tail, publish_errors), 0 },
-	F(ring2_dropped), F(ring2_malformed),
-	F(ring2_corrupt_resets), F(ring2_corrupt_bytes), F(journal_dropped),
+#define B(name, member) { NERRF_PB_EVENT_BATCH_##name, offsetof(struct pub_tail, member) }
+static const struct field batch_fields[] = {
+	B(PUBLISHER_SEQ, publisher_seq), B(PUBLISHER_PUBLISH_ERRORS, publish_errors),
+	B(RING2_DROPPED, ring2_dropped), B(RING2_MALFORMED, ring2_malformed),
+	B(RING2_CORRUPT_RESETS, ring2_corrupt_resets), B(RING2_CORRUPT_BYTES, ring2_corrupt_bytes),
+	B(JOURNAL_DROPPED, journal_dropped),
 };
-static struct field stats_fields[] = {
-	F(ring2_used), F(ring2_capacity), F(subscribers), F(publisher_seq), F(ring2_malformed),
-	F(ring2_corrupt_resets), F(ring2_corrupt_bytes), F(journal_dropped),
+#undef B
+#define S(name, member) { NERRF_PB_STATS_##name, offsetof(struct pub_tail, member) }
+static const struct field stats_fields[] = {
+	S(RING2_USED, ring2_used), S(RING2_CAPACITY, ring2_capacity), S(SUBSCRIBERS, subscribers),
+	S(PUBLISHER_SEQ, publisher_seq), S(RING2_MALFORMED, ring2_malformed),
+	S(RING2_CORRUPT_RESETS, ring2_corrupt_resets), S(RING2_CORRUPT_BYTES, ring2_corrupt_bytes),
+	S(JOURNAL_DROPPED, journal_dropped),
 };
-#undef F
+#undef S
 
-static size_t put(uint8_t *p, const ProtobufCMessageDescriptor *d, struct field *f, size_t nf,
-		  const struct pub_tail *t)
+static size_t put(uint8_t *p, const struct field *f, size_t nf, const struct pub_tail *t)
 {
 	size_t n = 0;
 
 	for (size_t i = 0; i < nf; i++) {
-		if (!f[i].id) {
-			const ProtobufCFieldDescriptor *fd =
-				protobuf_c_message_descriptor_get_field_by_name(d, f[i].name);
-			if (!fd)
-				abort(); /* trace.proto lost a field this code appends: rebuild both */
-			f[i].id = fd->id;
-		}
 		uint64_t v;
 		memcpy(&v, (const uint8_t *)t + f[i].off, sizeof(v));
 		n += nerrf_put_u64_field(p + n, f[i].id, v);
@@ -68,12 +59,10 @@ static size_t put(uint8_t *p, const ProtobufCMessageDescriptor *d, struct field 
 
 size_t pub_batch_trailer(uint8_t *p, const struct pub_tail *t)
 {
-	return put(p, &nerrf__trace__event_batch__descriptor, batch_fields,
-		   sizeof(batch_fields) / sizeof(batch_fields[0]), t);
+	return put(p, batch_fields, sizeof(batch_fields) / sizeof(batch_fields[0]), t);
 }
 
 size_t pub_stats_trailer(uint8_t *p, const struct pub_tail *t)
 {
-	return put(p, &nerrf__trace__stats__descriptor, stats_fields,
-		   sizeof(stats_fields) / sizeof(stats_fields[0]), t);
+	return put(p, stats_fields, sizeof(stats_fields) / sizeof(stats_fields[0]), t);
 }

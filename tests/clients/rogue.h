@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 
 #include "nerrf_pbwire.h"
+#include "trace_fields.h"
 #include "lib/fixture.h"
 #include "lib/records.h"
 #include "lib/spawn.h"
@@ -58,7 +59,7 @@ static void rogue_send_small(nng_socket pub, uint64_t seq)
 	b.events = &evp;
 	b.batch_seq = seq;
 	size_t n = nerrf__trace__event_batch__pack(&b, buf);
-	n += nerrf_put_u64_field(buf + n, 7, seq);
+	n += nerrf_put_u64_field(buf + n, NERRF_PB_EVENT_BATCH_PUBLISHER_SEQ, seq);
 	rogue_send(pub, buf, n);
 }
 
@@ -116,15 +117,15 @@ static void rogue_run(const char *dir, const char *name, const char *url, char *
 	uint8_t *big = malloc(ROGUE_BIG_BYTES + 64);
 	CHECK(big != NULL);
 	for (size_t i = 0; i < n; i += 2)
-		big[i] = 0x0a, big[i + 1] = 0; /* field 1, length 0 */
-	n += nerrf_put_u64_field(big + n, 7, 2);
+		big[i] = NERRF_PB_KEY(NERRF_PB_EVENT_BATCH_EVENTS, NERRF_PB_LEN), big[i + 1] = 0;
+	n += nerrf_put_u64_field(big + n, NERRF_PB_EVENT_BATCH_PUBLISHER_SEQ, 2);
 	rogue_send(pub, big, n);
 	rogue_send_small(pub, 3);
-	n = nerrf_put_varint(big, 3 << 3 | 2); /* hostname */
+	n = nerrf_put_varint(big, NERRF_PB_KEY(NERRF_PB_EVENT_BATCH_HOSTNAME, NERRF_PB_LEN));
 	n += nerrf_put_varint(big + n, ROGUE_BIG_BYTES);
 	memset(big + n, 'h', ROGUE_BIG_BYTES);
 	n += ROGUE_BIG_BYTES;
-	n += nerrf_put_u64_field(big + n, 7, 4);
+	n += nerrf_put_u64_field(big + n, NERRF_PB_EVENT_BATCH_PUBLISHER_SEQ, 4);
 	rogue_send(pub, big, n);
 	free(big);
 
