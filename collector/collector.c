@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "collector.h"
+#include "nerrf_account.h"
 #include "nerrf_conf.h"
 #include "nerrf_log.h"
 #include "nerrf_notify.h"
@@ -154,7 +155,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	if (nerrf_privdrop_lookup(o.user, o.ring_group, &uid, &gid, msg, sizeof(msg)) < 0) {
+	if (nerrf_account_lookup(o.user, o.ring_group, &uid, &gid, msg, sizeof(msg)) < 0) {
 		log_warnx("%s", msg);
 		goto out;
 	}

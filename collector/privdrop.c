@@ -5,7 +5,6 @@
 #include <linux/bpf.h>
 #include <linux/capability.h>
 #include <linux/perf_event.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -16,43 +15,6 @@
 
 #include "nerrf_seccomp.h"
 #include "privdrop.h"
-
-int nerrf_privdrop_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid,
-			  char *err, size_t errlen)
-{
-	struct passwd *pw;
-	struct group *gr;
-
-	errno = 0;
-	pw = getpwnam(user);
-	if (!pw) {
-		snprintf(err, errlen, "--user %s: no such user; create it (e.g. useradd --system %s) "
-			 "or name another unprivileged account", user, user);
-		return -1;
-	}
-	if (pw->pw_uid == 0) {
-		snprintf(err, errlen, "--user %s has uid 0: the collector must drop root; "
-			 "name an unprivileged account", user);
-		return -1;
-	}
-	*uid = pw->pw_uid;
-	*gid = pw->pw_gid;
-	if (group) {
-		gr = getgrnam(group);
-		if (!gr) {
-			snprintf(err, errlen, "--ring-group %s: no such group; create it or name "
-				 "another", group);
-			return -1;
-		}
-		*gid = gr->gr_gid;
-	}
-	if (*gid == 0) {
-		snprintf(err, errlen, "group of --user %s is gid 0; pass --ring-group with an "
-			 "unprivileged group", user);
-		return -1;
-	}
-	return 0;
-}
 
 /*
  * What the drain loop and the exit path make, found with strace: polling the

@@ -11,13 +11,6 @@
 #include <sys/types.h>
 
 /*
- * Resolves user (and group, or the user's primary group when NULL) while
- * files can still be read. Refuses uid 0. Returns 0 or -1 with err set.
- */
-int nerrf_privdrop_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid,
-			  char *err, size_t errlen);
-
-/*
  * Drops everything: supplementary groups, gid, uid, all capability sets
  * (bounding and ambient included), dumpability; sets no_new_privs and
  * installs the seccomp allowlist (other syscalls fail with EPERM). Files

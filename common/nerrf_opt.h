@@ -131,9 +131,9 @@ struct nerrf_optset {
 /*
  * s's command line merged with the file's [section] (the file opened through
  * dirfd when >= 0, by name when -1), parsed into o, which starts as the
- * defaults whatever happens, and checked. 0 with ca holding the strings o points into, or -1 after logging
- * what is wrong and where it came from (ca freed). --help and --version
- * print, then exit(0).
+ * defaults whatever happens, and checked. 0 with ca holding the strings o
+ * points into, or -1 after logging what is wrong and where it came from (ca
+ * freed). --help and --version print, then exit(0).
  */
 int nerrf_opt_read(const struct nerrf_optset *s, int dirfd, void *o, struct nerrf_conf_argv *ca);
 

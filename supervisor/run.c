@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nerrf_account.h"
 #include "nerrf_journal.h"
 #include "nerrf_log.h"
 #include "nerrf_notify.h"
@@ -560,7 +561,7 @@ int cmd_run(int argc, char **argv)
 	};
 	struct run_opts o = {.rundir = NERRF_DEFAULT_RUNDIR, .user = NULL,
 			     .journal = NERRF_JOURNAL_DEFAULT_DIR};
-	char self[PATH_MAX], self_dir[PATH_MAX], pidbuf[32], urlbuf[PATH_MAX + 16];
+	char self[PATH_MAX], self_dir[PATH_MAX], pidbuf[32], urlbuf[PATH_MAX + 16], err[512];
 	sigset_t set, oldmask;
 	int ret = 1, notify_fd = -1;
 
@@ -608,17 +609,10 @@ int cmd_run(int argc, char **argv)
 				"nobody; create one with: systemd-sysusers systemd/nerrf.sysusers");
 	}
 	st[COLLECTOR].argv[rundir_at + 2] = (char *)o.user;
-	struct passwd *pw = getpwnam(o.user);
-	if (!pw) {
-		log_warnx("no user '%s': create it or choose one with --user",
-			o.user);
-		return 1;
-	}
-	uid_t uid = pw->pw_uid;
-	gid_t gid = pw->pw_gid;
-	if (uid == 0) {
-		log_warnx("--user %s is root: choose an unprivileged user",
-			o.user);
+	uid_t uid;
+	gid_t gid;
+	if (nerrf_account_lookup(o.user, NULL, &uid, &gid, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
 		return 1;
 	}
 

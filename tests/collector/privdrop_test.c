@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "common_checks.h"
+#include "nerrf_account.h"
 #include "privdrop.h"
 
 #ifdef __SANITIZE_ADDRESS__
@@ -94,13 +95,13 @@ int main(void)
 
 	test_require_root("privdrop_test");
 	struct passwd nobody = account("nobody"), daemon = account("daemon");
-	CHECK(nerrf_privdrop_lookup("nobody", NULL, &uid, &gid, msg, sizeof(msg)) == 0, "%s", msg);
-	CHECK(nerrf_privdrop_lookup("root", NULL, &uid, &gid, msg, sizeof(msg)) < 0);
+	CHECK(nerrf_account_lookup("nobody", NULL, &uid, &gid, msg, sizeof(msg)) == 0, "%s", msg);
+	CHECK(nerrf_account_lookup("root", NULL, &uid, &gid, msg, sizeof(msg)) < 0);
 	CHECK(pipe(pfd) == 0);
 	pid = fork();
 	CHECK(pid >= 0);
 	if (pid == 0) {
-		CHECK(nerrf_privdrop_lookup("nobody", NULL, &uid, &gid, msg, sizeof(msg)) == 0);
+		CHECK(nerrf_account_lookup("nobody", NULL, &uid, &gid, msg, sizeof(msg)) == 0);
 		if (nerrf_privdrop(uid, gid, -1, msg, sizeof(msg)) < 0) {
 			res[0] = res[1] = -1;
 		} else {
