@@ -24,7 +24,7 @@ struct all {
 	unsigned u32;
 	uint16_t u16;
 	size_t size, pow2;
-	unsigned dur;
+	unsigned dur, wait_ms;
 	uint64_t ns;
 	unsigned mode;
 	unsigned pids[3], npids;
@@ -58,6 +58,8 @@ static const struct nerrf_opt table[] = {
 	NOPT_SIZE("size", O, size, 4096, 1ull << 40, false),
 	NOPT_SIZE("pow2", O, pow2, 4096, 1u << 30, true),
 	NOPT_DURATION("dur", O, dur, NERRF_MS, 1, 3600000),
+	/* printed without a suffix: its name says the unit */
+	NOPT_DURATION("wait-ms", O, wait_ms, NERRF_MS, 0, 60000),
 	NOPT_NS("ns", O, ns, NERRF_S, 1, 86400),
 	NOPT_MODE("mode", O, mode, 0007),
 	NOPT_UINTS("pid", O, pids, npids, 1, 4194304),
@@ -98,8 +100,8 @@ static void round_trip(const struct all *a)
 		   b.str ? b.str : "(none)");
 	FUZZ_CHECK(a->flag == b.flag && !a->count == !b.count && a->u32 == b.u32 &&
 			   a->u16 == b.u16 && a->size == b.size && a->pow2 == b.pow2 &&
-			   a->dur == b.dur && a->ns == b.ns && a->mode == b.mode &&
-			   a->npids == b.npids && !memcmp(a->pids, b.pids, sizeof(a->pids)) &&
+			   a->dur == b.dur && a->wait_ms == b.wait_ms && a->ns == b.ns &&
+			   a->mode == b.mode && a->npids == b.npids && !memcmp(a->pids, b.pids, sizeof(a->pids)) &&
 			   a->nports == b.nports && !memcmp(a->ports, b.ports, sizeof(a->ports)) &&
 			   a->names == b.names,
 		   "a value printed by nerrf_opt_print parsed back differently");
@@ -131,6 +133,7 @@ static void parse(size_t errlen)
 		FUZZ_CHECK(!a.size || (a.size >= 4096 && a.size <= (1ull << 40)), "size %zu", a.size);
 		FUZZ_CHECK(!a.pow2 || (a.pow2 >= 4096 && !(a.pow2 & (a.pow2 - 1))), "pow2 %zu", a.pow2);
 		FUZZ_CHECK(a.dur <= 3600000, "dur %u", a.dur);
+		FUZZ_CHECK(a.wait_ms <= 60000, "wait-ms %u", a.wait_ms);
 		FUZZ_CHECK(!a.ns || (a.ns >= NERRF_S && a.ns <= 86400 * NERRF_S), "ns %llu",
 			   (unsigned long long)a.ns);
 		FUZZ_CHECK(!(a.mode & 0007) && a.mode <= 07777, "mode %o", a.mode);
