@@ -11,7 +11,6 @@
  * collector then counts the drop, where the loss is cheapest.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,7 +10,6 @@
  * bytes.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -510,8 +509,7 @@ static void reload_conf(nng_socket sock, struct opts *o)
 		free_opts(&n);
 		return;
 	}
-	if (nerrf_opt_take(&set, &next) > 0 &&
-	    n.sendbuf != o->sendbuf) {
+	if (nerrf_opt_take(&set, &next) > 0 && n.sendbuf != o->sendbuf) {
 		/* nng resizes every subscriber's queue; a shorter one drops its oldest (a gap) */
 		if ((rv = nng_socket_set_int(sock, NNG_OPT_SENDBUF, n.sendbuf)) != 0)
 			log_warnx("reload: --sendbuf %d: %s; the queues keep "

@@ -161,18 +161,28 @@ static int find_stage(const char *self_dir, const char *name, char *out, size_t 
 	return -1;
 }
 
-int nerrf_stage_path(const char *name, char *out, size_t len)
+/* This binary's path into self (PATH_MAX bytes), its folder into dir when not NULL. */
+static int self_exe(char *self, char *dir)
 {
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	ssize_t n = readlink("/proc/self/exe", self, PATH_MAX - 1);
 
 	if (n <= 0) {
 		log_warn("cannot read /proc/self/exe");
 		return -1;
 	}
 	self[n] = '\0';
-	*strrchr(self, '/') = '\0';
-	return find_stage(self, name, out, len);
+	if (dir) {
+		snprintf(dir, PATH_MAX, "%s", self);
+		*strrchr(dir, '/') = '\0';
+	}
+	return 0;
+}
+
+int nerrf_stage_path(const char *name, char *out, size_t len)
+{
+	char self[PATH_MAX], dir[PATH_MAX];
+
+	return self_exe(self, dir) < 0 ? -1 : find_stage(dir, name, out, len);
 }
 
 /* 0 ok, 1 --help, -1 error. Options nerrf run does not know go to the collector. */
@@ -616,14 +626,8 @@ int cmd_run(int argc, char **argv)
 		return 1;
 	}
 
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n <= 0) {
-		log_warnx("cannot read /proc/self/exe: %s", strerror(errno));
+	if (self_exe(self, self_dir) < 0)
 		return 1;
-	}
-	self[n] = '\0';
-	snprintf(self_dir, sizeof(self_dir), "%s", self);
-	*strrchr(self_dir, '/') = '\0';
 	if (find_stage(self_dir, "collector", st[COLLECTOR].path, PATH_MAX) ||
 	    find_stage(self_dir, "encoder", st[ENCODER].path, PATH_MAX) ||
 	    find_stage(self_dir, "publisher", st[PUBLISHER].path, PATH_MAX))
